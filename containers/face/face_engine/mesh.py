@@ -1,0 +1,87 @@
+"""Mesh geometry for the swap: the fixed triangulation and the face masks."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from . import landmarks as lm
+
+_DATA = Path(__file__).resolve().parent / "data"
+
+
+@lru_cache(maxsize=1)
+def triangles() -> np.ndarray:
+    """(T, 3) vertex indices: Delaunay of a frontal mesh (tools/make_topology.py)."""
+    return np.load(_DATA / "mesh_triangles.npy").astype(np.int32)
+
+
+def face_width(mesh: np.ndarray) -> float:
+    """Cheek-to-cheek width in 3D, so it does not shrink when the face turns."""
+    return float(np.linalg.norm(mesh[lm.CHEEK_R] - mesh[lm.CHEEK_L]))
+
+
+def swap_polygon(mesh: np.ndarray) -> np.ndarray:
+    """Outline of the region the swap replaces: brows to chin, cheek to cheek.
+
+    It stops just above the brows (the portrait keeps its forehead top,
+    hairline and hair) and a little inside the jaw and cheek line (the
+    portrait keeps its ears, sideburns and the arms of glasses).
+    """
+    xy = mesh[:, :2]
+    centre = xy[[lm.NOSE_TIP, 168, 6]].mean(0)
+    jaw = xy[lm.JAW]
+    jaw = centre + (jaw - centre) * 0.94
+    # Raise the brow line by a third of the brow-to-eye gap so the brows'
+    # upper edge is inside the mask with room for the feather.
+    brows = xy[lm.BROW_L[:5] + lm.BROW_R[:5]]
+    eyes = xy[lm.EYE_L + lm.EYE_R].mean(0)
+    up = eyes - xy[[lm.CHIN]].mean(0)
+    up /= np.linalg.norm(up) + 1e-9
+    gap = float(np.mean([np.linalg.norm(xy[105] - xy[159]), np.linalg.norm(xy[334] - xy[386])]))
+    brows = brows + up * gap * 0.45
+    pts = np.concatenate([jaw, brows]).astype(np.float32)
+    return cv2.convexHull(pts).reshape(-1, 2)
+
+
+def region_polygon(mesh: np.ndarray) -> np.ndarray:
+    """Hull of the whole mesh: everything the engine may touch lies inside it (dilated)."""
+    return cv2.convexHull(mesh[:, :2].astype(np.float32)).reshape(-1, 2)
+
+
+def fill(poly: np.ndarray, shape: tuple[int, int], offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """uint8 mask (0/255) of a polygon, in a frame whose origin is `offset` in image pixels."""
+    m = np.zeros(shape, np.uint8)
+    # Sub-pixel precision: 4 fractional bits.
+    pts = np.round((poly - np.array(offset)) * 16).astype(np.int32)
+    cv2.fillPoly(m, [pts], 255, lineType=cv2.LINE_8, shift=4)
+    return m
+
+
+def features_polygons(mesh: np.ndarray) -> list[np.ndarray]:
+    """Eyes, brows and lips: excluded when sampling skin colour."""
+    xy = mesh[:, :2]
+    polys = []
+    for idx, grow in ((lm.EYE_L, 1.6), (lm.EYE_R, 1.6), (lm.BROW_L, 1.4), (lm.BROW_R, 1.4), (lm.LIPS_OUTER, 1.25)):
+        p = xy[idx]
+        c = p.mean(0)
+        polys.append(cv2.convexHull((c + (p - c) * grow).astype(np.float32)).reshape(-1, 2))
+    # Nostrils are dark and skew the skin's mean; the alar points bound them.
+    p = xy[[98, 327, 2, 97, 326, 94]]
+    c = p.mean(0)
+    polys.append(cv2.convexHull((c + (p - c) * 1.3).astype(np.float32)).reshape(-1, 2))
+    return polys
+
+
+def face_region_mask(mesh: np.ndarray, shape: tuple[int, int], dilate_frac: float = 0.08) -> np.ndarray:
+    """bool mask of the mesh hull dilated by `dilate_frac` of the face width.
+
+    The swap and restore promise to leave every pixel outside this unchanged.
+    """
+    m = fill(region_polygon(mesh), shape)
+    r = max(1, int(round(face_width(mesh) * dilate_frac)))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return cv2.dilate(m, k) > 0

@@ -1,0 +1,28 @@
+"""POST /visits: a tablet starts a visit and gets where to upload the photo."""
+
+from gallery import api, uploads, visits
+from gallery.errors import BadRequest
+from gallery.runtime import client, logger, setting, table, tracer
+
+app = api.resolver()
+
+
+@app.post("/visits")
+def create() -> tuple[dict, int]:
+    claims = app.current_event.request_context.authorizer.claims or {}
+    body = app.current_event.json_body if app.current_event.body else {}
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object with theme and consent.")
+    visit = visits.new_visit(
+        table("VISITS_TABLE"), claims.get("custom:displayId", ""), body.get("theme", ""),
+        body.get("consent"), int(setting("RESULT_RETENTION_DAYS")),
+    )
+    logger.set_correlation_id(visit["visitId"])
+    upload = uploads.presigned_post(client("s3"), setting("PHOTO_BUCKET"), visit["displayId"], visit["visitId"])
+    return {**visits.public_view(visit), "expiresAt": visit["expiresAt"], "upload": upload}, 201
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

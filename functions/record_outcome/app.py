@@ -1,0 +1,23 @@
+"""MarkRejected / MarkFailed: record why a visit did not become a portrait."""
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from gallery import keys, outcome
+from gallery.runtime import client, logger, metrics, setting, table, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict:
+    try:
+        logger.set_correlation_id(keys.parse_upload_key(event["key"])[1])
+    except keys.KeyOutsideUploads:
+        pass
+    result = outcome.record(
+        client("s3"), table("VISITS_TABLE"), setting("PHOTO_BUCKET"), event["status"], event["key"],
+        event.get("error") or {}, event.get("executionArn", ""),
+    )
+    metrics.add_metric(name=f"Visits{event['status'].title()}", unit=MetricUnit.Count, value=1)
+    logger.info("visit finished", extra={"status": result["status"], "reason": result["reason"]})
+    return result

@@ -1,0 +1,88 @@
+"""Named errors. A Lambda error's type name is what the state machine's Catch matches,
+so each class name here is part of the contract with statemachine/pipeline.asl.json."""
+
+
+class GalleryError(Exception):
+    """Base for errors that carry a sentence a visitor or operator can read."""
+
+    default_message = "Something went wrong."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class UploadNotAccepted(GalleryError):
+    """The upload does not belong to a visit; there is nobody to tell."""
+
+
+class KeyOutsideUploads(UploadNotAccepted):
+    default_message = "The object is not a tablet upload (expected uploads/{displayId}/{visitId}.jpg)."
+
+
+class VisitNotFound(UploadNotAccepted):
+    default_message = "No visit matches this upload."
+
+
+class AlreadyClaimed(GalleryError):
+    default_message = "This upload is already being processed or was processed."
+
+
+class Rejected(GalleryError):
+    """The photo cannot become a portrait; the visitor is asked to try again."""
+
+
+class ConsentMissing(Rejected):
+    default_message = "We need your consent before we can use your photo."
+
+
+class PhotoTooLarge(Rejected):
+    default_message = "The photo is too large. Please take it again."
+
+
+class WrongContentType(Rejected):
+    default_message = "Only JPEG and PNG photos can be used."
+
+
+class UnreadablePhoto(Rejected):
+    default_message = "We couldn't read that photo. Please take it again."
+
+
+class NoFaceDetected(Rejected):
+    default_message = "We couldn't see a face. Please look at the camera."
+
+
+class FaceTooSmall(Rejected):
+    default_message = "Your face is too small in the picture. Please come closer."
+
+
+class FaceNotFrontal(Rejected):
+    default_message = "Please look straight at the camera."
+
+
+class EyesCovered(Rejected):
+    default_message = "Please take off your sunglasses and keep your eyes uncovered."
+
+
+class NoPortraitAvailable(GalleryError):
+    default_message = "No approved portrait is available for this theme."
+
+
+class InferenceFailed(GalleryError):
+    default_message = "The face engine could not finish this photo."
+
+
+class BadRequest(GalleryError):
+    default_message = "The request is not valid."
+
+
+REJECTION_REASONS = {cls.__name__: cls for cls in Rejected.__subclasses__()}
+
+
+def rejection(reason: str, message: str | None = None) -> Rejected | None:
+    """The Rejected error for a reason name (as the face engine reports it), or None."""
+    cls = REJECTION_REASONS.get(reason)
+    return cls(message) if cls else None

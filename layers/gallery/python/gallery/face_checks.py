@@ -1,0 +1,51 @@
+"""Is a detected face usable for a swap? Works on Rekognition FaceDetail dicts, so the crop
+step (visitor photos) and the catalog review (portraits) apply the same rules."""
+
+from __future__ import annotations
+
+from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooSmall, NoFaceDetected, Rejected
+
+MIN_CONFIDENCE = 90.0
+# Below ~80 px across, the face must be upscaled so much that the swap looks soft.
+MIN_FACE_PX = 80
+MAX_YAW = 35.0
+MAX_PITCH = 30.0
+
+
+def face_area(face: dict) -> float:
+    box = face["BoundingBox"]
+    return box["Width"] * box["Height"]
+
+
+def largest_face(faces: list[dict]) -> dict | None:
+    """The visitor is the largest confident face (others are people in the background)."""
+    confident = [f for f in faces if f.get("Confidence", 0) >= MIN_CONFIDENCE]
+    return max(confident, key=face_area, default=None)
+
+
+def problem(face: dict | None, width: int, height: int) -> Rejected | None:
+    """The reason this face cannot be used, or None when it can."""
+    if face is None:
+        return NoFaceDetected()
+    box = face["BoundingBox"]
+    if min(box["Width"] * width, box["Height"] * height) < MIN_FACE_PX:
+        return FaceTooSmall()
+    pose = face.get("Pose", {})
+    if abs(pose.get("Yaw", 0.0)) > MAX_YAW or abs(pose.get("Pitch", 0.0)) > MAX_PITCH:
+        return FaceNotFrontal()
+    sunglasses = face.get("Sunglasses", {})
+    eyes_open = face.get("EyesOpen", {})
+    if (sunglasses.get("Value") and sunglasses.get("Confidence", 0) >= 80) or (
+        eyes_open.get("Value") is False and eyes_open.get("Confidence", 0) >= 90
+    ):
+        return EyesCovered()
+    return None
+
+
+def usable_face(faces: list[dict], width: int, height: int) -> dict:
+    """The face to swap, or the Rejected error that says why there is none."""
+    face = largest_face(faces)
+    err = problem(face, width, height)
+    if err:
+        raise err
+    return face
