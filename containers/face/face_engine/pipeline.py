@@ -1,0 +1,193 @@
+"""The two engine entry points behind the SageMaker models: swap and restore.
+
+swap(visitor, portrait, theme)
+    detect  both faces (largest wins) and refuse unusable ones
+    warp    the visitor's face onto the portrait's mesh, piecewise affine,
+            after bringing it to the portrait's scale (Lanczos + unsharp when
+            enlarging, area averaging when shrinking)
+    colour  LAB palette + low-frequency lighting matched to the portrait's skin
+    blend   feathered alpha inside the brows-to-chin polygon
+restore(image, theme)
+    detect  the (swapped) face again: restore is a separate model call
+    restore light denoise + sharpen
+    harmonise  theme style (grain, brush texture, flat shading), last of all
+
+Harmonisation belongs to restore because it must be the final step: a
+learned restorer (GFPGAN-style, onnx_backend) repaints a photographic face,
+which would undo a painted or cartoon look applied before it.
+
+Every stage only writes inside the face alpha; all other pixels are copied,
+so they stay bit-for-bit identical to the input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections import OrderedDict
+
+import cv2
+import numpy as np
+
+from . import blend, colour, warp
+from . import harmonise as hz
+from . import mesh as fm
+from .checks import require_usable
+from .detect import Face, detect_faces
+from .restore import denoise_sharpen
+
+THEMES = hz.THEMES
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.out: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.out[name] = round((now - self.t) * 1000.0, 2)
+        self.t = now
+
+
+def _check(rgb: np.ndarray, name: str) -> np.ndarray:
+    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"{name} must be an HxWx3 uint8 RGB array")
+    return np.ascontiguousarray(rgb)
+
+
+def _check_theme(theme: str) -> None:
+    if theme not in THEMES:
+        raise ValueError(f"unknown theme {theme!r}; expected one of {', '.join(THEMES)}")
+
+
+# Catalog portraits repeat across visits; their detection is cached by content.
+_cache: OrderedDict[str, list[Face]] = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHE_SIZE = 64
+
+
+def portrait_faces(rgb: np.ndarray) -> list[Face]:
+    key = hashlib.blake2b(memoryview(rgb).cast("B"), digest_size=16).hexdigest() + str(rgb.shape)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    faces = detect_faces(rgb)
+    with _cache_lock:
+        _cache[key] = faces
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return faces
+
+
+def _roi(poly: np.ndarray, shape: tuple[int, ...], margin: float = 2) -> tuple[int, int, int, int]:
+    h, w = shape[:2]
+    x0 = max(0, int(math.floor(poly[:, 0].min() - margin)))
+    y0 = max(0, int(math.floor(poly[:, 1].min() - margin)))
+    x1 = min(w, int(math.ceil(poly[:, 0].max() + margin)) + 1)
+    y1 = min(h, int(math.ceil(poly[:, 1].max() + margin)) + 1)
+    return x0, y0, x1, y1
+
+
+def skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """bool: inside the swap polygon and outside eyes, brows, lips, nostrils."""
+    x0, y0, x1, y1 = roi
+    shape = (y1 - y0, x1 - x0)
+    m = fm.fill(fm.swap_polygon(mesh), shape, (x0, y0)) > 0
+    for p in fm.features_polygons(mesh):
+        m &= fm.fill(p, shape, (x0, y0)) == 0
+    return m
+
+
+def swap(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str) -> tuple[np.ndarray, dict[str, float]]:
+    """Put the visitor's face on the portrait's largest face; returns (image, timings ms)."""
+    _check_theme(theme)
+    visitor_rgb = _check(visitor_rgb, "visitor_rgb")
+    portrait_rgb = _check(portrait_rgb, "portrait_rgb")
+    tm = _Timer()
+    vf = require_usable(detect_faces(visitor_rgb), "visitor")
+    pf = require_usable(portrait_faces(portrait_rgb), "portrait")
+    tm.lap("detect")
+    out, stages = swap_faces(visitor_rgb, vf, portrait_rgb, pf)
+    for k, v in stages.items():
+        tm.out[k] = v
+    tm.out["total"] = round(sum(tm.out.values()), 2)
+    return out, tm.out
+
+
+def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: Face
+               ) -> tuple[np.ndarray, dict[str, float]]:
+    """The swap proper, for faces already detected."""
+    assert vf.mesh is not None and pf.mesh is not None
+    tm = _Timer()
+    roi = _roi(fm.swap_polygon(pf.mesh), portrait_rgb.shape)
+    x0, y0, x1, y1 = roi
+    scale = float(np.clip(pf.face_width / max(vf.face_width, 1.0), 0.05, 8.0))
+    # Only the visitor's face (plus a margin for the resampling kernel) is rescaled.
+    vroi = _roi(fm.region_polygon(vf.mesh), visitor_rgb.shape, margin=0.1 * vf.face_width)
+    src, spts = warp.rescale_source(visitor_rgb, vf.mesh, scale, vroi)
+    map_x, map_y, covered = warp.dense_maps(spts, pf.mesh[:, :2], fm.triangles(), roi)
+    warped = warp.warp_image(src, map_x, map_y)
+    tm.lap("warp")
+    base = portrait_rgb[y0:y1, x0:x1]
+    skin = skin_mask(pf.mesh, roi) & covered
+    matched = colour.match(warped, base, skin, sigma=max(2.0, pf.face_width / 6))
+    tm.lap("colour")
+    alpha = blend.alpha_mask(pf.mesh, roi, feather=max(1.5, 0.06 * pf.face_width))
+    alpha *= covered
+    out = portrait_rgb.copy()
+    out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
+    tm.lap("blend")
+    return out, tm.out
+
+
+def restore(rgb: np.ndarray, theme: str) -> tuple[np.ndarray, dict[str, float]]:
+    """Denoise, sharpen and harmonise the largest face; other pixels unchanged."""
+    _check_theme(theme)
+    rgb = _check(rgb, "rgb")
+    tm = _Timer()
+    faces = detect_faces(rgb)
+    tm.lap("detect")
+    if not faces or faces[0].mesh is None:
+        # Nothing to restore; restore never refuses (the swap already checked).
+        return rgb.copy(), tm.out
+    out, stages = restore_face(rgb, faces[0], theme)
+    tm.out.update(stages)
+    tm.out["total"] = round(sum(tm.out.values()), 2)
+    return out, tm.out
+
+
+def restore_face(rgb: np.ndarray, face: Face, theme: str) -> tuple[np.ndarray, dict[str, float]]:
+    assert face.mesh is not None
+    tm = _Timer()
+    fw = face.face_width
+    poly = fm.swap_polygon(face.mesh)
+    # A wider ROI than the face, for the ring the harmonisation measures.
+    roi = _roi(poly, rgb.shape, margin=0.25 * fw)
+    x0, y0, x1, y1 = roi
+    base = rgb[y0:y1, x0:x1]
+    alpha = blend.alpha_mask(face.mesh, roi, feather=max(1.5, 0.06 * fw))
+    restored = denoise_sharpen(base, fw)
+    tm.lap("restore")
+    region = fm.fill(fm.region_polygon(face.mesh), base.shape[:2], (x0, y0))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.15 * fw) | 1, int(0.15 * fw) | 1))
+    ring = (cv2.dilate(region, k) > 0) & (region == 0)
+    styled = hz.harmonise(restored, theme, face=alpha > 0.5, ring=ring, face_width=fw,
+                          seed=int(rgb.shape[0] * 7919 + rgb.shape[1]))
+    out = rgb.copy()
+    out[y0:y1, x0:x1] = blend.composite(base, styled, alpha)
+    tm.lap("harmonise")
+    return out, tm.out
+
+
+def warmup() -> None:
+    """Load every model and table once so the first request is as fast as the rest."""
+    from .detect import _run_detector, _run_mesh
+
+    blank = np.full((256, 256, 3), 128, np.uint8)
+    _run_detector(blank)
+    _run_mesh(blank, np.array([128.0, 128.0]), 200.0, 0.0)
+    fm.triangles()

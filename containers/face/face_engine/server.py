@@ -1,0 +1,175 @@
+"""SageMaker BYOC model server: GET /ping, POST /invocations.
+
+One image serves both SageMaker models; the request's "task" (or env
+ENGINE_TASK, set per SageMaker Model) picks swap or restore.
+
+    200 image/png + X-Engine-Timings: {"detect": 12.3, ...}
+    422 {"error": "<Refused reason>", "message": "..."}
+    400 {"error": "BadRequest", "message": "..."}
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import logging
+import os
+import signal
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from . import engine
+from .errors import Refused
+
+log = logging.getLogger("face_engine.server")
+
+MAX_BODY = 64 * 1024 * 1024  # SageMaker async allows up to 1 GB; photos are far smaller
+MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+
+
+class BadRequest(Exception):
+    pass
+
+
+def decode_image(b64: object, field: str) -> np.ndarray:
+    """base64 PNG/JPEG -> HxWx3 uint8 RGB, EXIF orientation applied, alpha dropped."""
+    if not isinstance(b64, str) or not b64:
+        raise BadRequest(f"'{field}' must be a base64-encoded PNG or JPEG")
+    try:
+        raw = base64.b64decode(b64, validate=False)
+        im = Image.open(io.BytesIO(raw))
+        if im.width * im.height > MAX_PIXELS:
+            raise BadRequest(f"'{field}' is too large ({im.width}x{im.height})")
+        im = ImageOps.exif_transpose(im)
+        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+            # Transparent areas become white, as on the tablets' previews.
+            im = im.convert("RGBA")
+            bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+            im = Image.alpha_composite(bg, im)
+        return np.asarray(im.convert("RGB"))
+    except (binascii.Error, UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise BadRequest(f"'{field}' is not a decodable image: {e}") from None
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def handle(body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """The /invocations logic, independent of the HTTP plumbing (status, headers, body)."""
+    try:
+        try:
+            req = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise BadRequest(f"body is not JSON: {e}") from None
+        if not isinstance(req, dict):
+            raise BadRequest("body must be a JSON object")
+        task = req.get("task") or os.environ.get("ENGINE_TASK", "")
+        theme = req.get("theme", "realistic")
+        if not isinstance(theme, str):
+            raise BadRequest("'theme' must be a string")
+        if task == "swap":
+            face = decode_image(req.get("face"), "face")
+            portrait = decode_image(req.get("portrait"), "portrait")
+            out, timings = engine.swap(face, portrait, theme)
+        elif task == "restore":
+            image = decode_image(req.get("image"), "image")
+            out, timings = engine.restore(image, theme)
+        else:
+            raise BadRequest(f"unknown task {task!r}; expected 'swap' or 'restore'")
+        png = encode_png(out)
+        headers = {"Content-Type": "image/png", "X-Engine-Timings": json.dumps(timings)}
+        return 200, headers, png
+    except Refused as r:
+        return _json(422, {"error": r.reason, "message": r.message})
+    except BadRequest as e:
+        return _json(400, {"error": "BadRequest", "message": str(e)})
+    except ValueError as e:  # unknown theme, malformed image array
+        return _json(400, {"error": "BadRequest", "message": str(e)})
+
+
+def _json(status: int, obj: dict) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(obj).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "face-engine/1"
+    protocol_version = "HTTP/1.1"
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        if self.path.split("?")[0] == "/ping":
+            ready = getattr(self.server, "ready", False)
+            status = 200 if ready else 503
+            self._send(status, {"Content-Type": "application/json"},
+                       json.dumps({"status": "ok" if ready else "loading"}).encode())
+        else:
+            self._send(*_json(404, {"error": "NotFound", "message": self.path}))
+
+    def do_POST(self) -> None:  # noqa: N802
+        if self.path.split("?")[0] != "/invocations":
+            self._send(*_json(404, {"error": "NotFound", "message": self.path}))
+            return
+        try:
+            n = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            n = -1
+        if n < 0 or n > MAX_BODY:
+            self.close_connection = True
+            self._send(*_json(400, {"error": "BadRequest", "message": "missing or oversized body"}))
+            return
+        body = self.rfile.read(n)
+        try:
+            self._send(*handle(body))
+        except Exception:  # a bug, not bad input: log it and answer 500
+            log.exception("invocation failed")
+            self._send(*_json(500, {"error": "InternalError", "message": "the engine failed"}))
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        log.info("%s %s", self.address_string(), format % args)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    ready = False
+
+
+def run(host: str = "0.0.0.0", port: int | None = None) -> None:
+    """Serve until SIGTERM/SIGINT. Warms the models before answering /ping with 200."""
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    if port is None:
+        port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
+    httpd = Server((host, port), Handler)
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: shutting down", signum)
+        # shutdown() waits for serve_forever to return, so it must not run
+        # on the thread that is inside serve_forever (this one).
+        threading.Thread(target=httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    engine.warmup()
+    httpd.ready = True
+    log.info("listening on %s:%d (backend %s)", host, httpd.server_address[1], engine.backend_name())
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    finally:
+        httpd.server_close()

@@ -1,0 +1,227 @@
+"""The few places where moto 5.2.5 cannot run this application, and what replaces them.
+
+Each hook patches one moto internal. tests/integration/test_moto_hooks.py holds a canary per
+hook, so a moto upgrade that moves one of them fails loudly instead of silently doing nothing.
+Nothing outside the local stack imports this module."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import logging
+import sys
+import threading
+import time
+import traceback
+import types
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+from moto.core.exceptions import JsonRESTError
+from moto.events.models import EventTemplateParser, Rule
+from moto.rekognition.responses import RekognitionResponse
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.stepfunctions.responses import StepFunctionResponse
+from moto.utilities.arns import parse_arn
+
+log = logging.getLogger("gallery_local.lambda")
+
+# --- Lambda: run the real handler in-process --------------------------------------------------
+# moto runs every invocation (Invoke, Step Functions lambda:invoke, SNS -> Lambda) through
+# LambdaFunction._invoke_lambda, which needs Docker. Here it imports the handler from the
+# function's CodeUri and calls it.
+
+_code_dirs: dict[str, Path] = {}
+_handlers: dict[tuple[str, str], Callable] = {}
+_import_lock = threading.Lock()
+
+
+def register_function(name: str, code_dir: Path) -> None:
+    _code_dirs[name] = Path(code_dir).resolve()
+
+
+def _load_handler(fn: LambdaFunction) -> Callable:
+    code_dir = _code_dirs.get(fn.function_name)
+    if code_dir is None:
+        raise RuntimeError(f"Function {fn.function_name} has no local code directory; is it in template.yaml?")
+    module_name, attr = fn.handler.rsplit(".", 1)
+    key = (str(code_dir), fn.handler)
+    with _import_lock:
+        if key not in _handlers:
+            # Every function's module is called `app`; load each under its own name.
+            spec = importlib.util.spec_from_file_location(
+                f"lambda_{fn.function_name}_{module_name}".replace("-", "_"),
+                code_dir / (module_name.replace(".", "/") + ".py"),
+            )
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            _handlers[key] = getattr(module, attr)
+    return _handlers[key]
+
+
+def _context(fn: LambdaFunction) -> Any:
+    deadline = time.time() + float(fn.timeout)
+    return types.SimpleNamespace(
+        function_name=fn.function_name,
+        function_version=str(fn.version),
+        invoked_function_arn=fn.function_arn,
+        memory_limit_in_mb=int(fn.memory_size),
+        aws_request_id=str(uuid.uuid4()),
+        log_group_name=fn.logs_group_name,
+        log_stream_name="local",
+        get_remaining_time_in_millis=lambda: max(0, int((deadline - time.time()) * 1000)),
+    )
+
+
+def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    if isinstance(event, (str, bytes)):
+        event = json.loads(event or "{}")
+    try:
+        result = _load_handler(self)(event if event is not None else {}, _context(self))
+        return json.dumps(result), False, ""
+    except Exception as e:  # the Lambda runtime reports any exception the same way
+        log.info("%s raised %s: %s", self.function_name, type(e).__name__, e)
+        error = {"errorMessage": str(e), "errorType": type(e).__name__,
+                 "stackTrace": traceback.format_tb(e.__traceback__)}
+        return json.dumps(error), True, traceback.format_exc()
+
+
+# --- EventBridge: Step Functions targets --------------------------------------------------------
+# moto raises NotImplementedError for a state-machine target (and S3 swallows it). AWS names
+# such executions itself, so this uses a fresh uuid; the workflow's claim makes replays safe.
+
+_original_send_to_targets = Rule.send_to_targets
+
+
+def _send_to_targets(self: Rule, original_event: dict, transform_input: bool = True) -> None:
+    if not self.event_pattern.matches_event(original_event):
+        return
+    from moto.stepfunctions.responses import get_backend
+
+    sfn_targets = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
+    for target in sfn_targets:
+        if "Input" in target:
+            payload = json.loads(target["Input"])
+        elif transform_input and target.get("InputTransformer"):
+            transformer = target["InputTransformer"]
+            payload = EventTemplateParser.parse(
+                input_template=transformer.get("InputTemplate"),
+                input_paths_map=transformer.get("InputPathsMap", {}),
+                event=original_event,
+            )
+        else:
+            payload = original_event
+        arn = parse_arn(target["Arn"])
+        get_backend(arn.account, arn.region).start_execution(
+            target["Arn"], name=str(uuid.uuid4()), execution_input=json.dumps(payload, default=str)
+        )
+    others = [t for t in self.targets if t not in sfn_targets]
+    if others:
+        saved = self.targets
+        self.targets = others
+        try:
+            _original_send_to_targets(self, original_event, transform_input)
+        finally:
+            self.targets = saved
+
+
+# --- Step Functions: SendTaskFailure keeps its cause --------------------------------------------
+# moto's response handler drops `cause`; the visit's readable reason travels in it.
+
+
+def _send_task_failure(self: StepFunctionResponse) -> Any:
+    from moto.core.responses import EmptyResult
+
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
+
+
+# --- Rekognition DetectFaces: answered by the local face engine ---------------------------------
+
+_face_detector: Callable[[bytes], list[dict]] | None = None
+_s3_reader: Callable[[str, str], bytes] | None = None
+REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
+REKOGNITION_MAX_S3_BYTES = 15 * 1024 * 1024
+
+
+def set_face_detector(detector: Callable[[bytes], list[dict]], s3_reader: Callable[[str, str], bytes]) -> None:
+    """detector(image bytes) -> Rekognition FaceDetails; raises ValueError for an image it
+    cannot decode. s3_reader(bucket, key) -> bytes for S3Object images."""
+    global _face_detector, _s3_reader
+    _face_detector, _s3_reader = detector, s3_reader
+
+
+def _detect_faces(self: RekognitionResponse) -> str:
+    params = json.loads(self.body)
+    image = params.get("Image") or {}
+    if "Bytes" in image:
+        data = base64.b64decode(image["Bytes"])
+        limit = REKOGNITION_MAX_BYTES
+    elif "S3Object" in image:
+        data = _s3_reader(image["S3Object"]["Bucket"], image["S3Object"]["Name"])
+        limit = REKOGNITION_MAX_S3_BYTES
+    else:
+        raise JsonRESTError("InvalidParameterException", "Image must have Bytes or S3Object.")
+    if len(data) > limit:
+        raise JsonRESTError("ImageTooLargeException", f"Image size {len(data)} exceeds {limit} bytes.")
+    if _face_detector is None:
+        raise JsonRESTError("ServiceUnavailableException", "The local face engine is not running.")
+    try:
+        faces = _face_detector(data)
+    except ValueError as e:
+        raise JsonRESTError("InvalidImageFormatException", f"Request has invalid image format: {e}") from e
+    return json.dumps({"FaceDetails": faces})
+
+
+# --- SageMaker runtime InvokeEndpointAsync: the local endpoint emulator -------------------------
+
+_async_invoker: Callable[[str, str, str], tuple[str, str]] | None = None
+
+
+def set_async_invoker(invoker: Callable[[str, str, str], tuple[str, str]]) -> None:
+    """invoker(endpoint_name, input_location, inference_id) -> (output_location, failure_location)."""
+    global _async_invoker
+    _async_invoker = invoker
+
+
+def _invoke_endpoint_async(self: SageMakerRuntimeResponse) -> Any:
+    endpoint_name = self.path.split("/")[2]
+    input_location = self.headers.get("X-Amzn-SageMaker-InputLocation")
+    inference_id = self.headers.get("X-Amzn-SageMaker-Inference-Id") or str(uuid.uuid4())
+    if _async_invoker is None:
+        raise JsonRESTError("ServiceUnavailable", "No local async endpoint is running.")
+    output_location, failure_location = _async_invoker(endpoint_name, input_location, inference_id)
+    headers = {
+        "X-Amzn-SageMaker-OutputLocation": output_location,
+        "X-Amzn-SageMaker-FailureLocation": failure_location,
+    }
+    return 200, headers, json.dumps({"InferenceId": inference_id})
+
+
+_installed = False
+
+
+def install() -> None:
+    """Patch moto. Idempotent; the patches live for the rest of the process."""
+    global _installed
+    if _installed:
+        return
+    LambdaFunction._invoke_lambda = _invoke_lambda
+    Rule.send_to_targets = _send_to_targets
+    StepFunctionResponse.send_task_failure = _send_task_failure
+    RekognitionResponse.detect_faces = _detect_faces
+    SageMakerRuntimeResponse.invoke_endpoint_async = _invoke_endpoint_async
+    _installed = True
+
+
+def add_to_path(directory: Path) -> None:
+    """Layers are on a Lambda's sys.path; here they go on the process's."""
+    path = str(Path(directory).resolve())
+    if path not in sys.path:
+        sys.path.insert(0, path)

@@ -1,0 +1,363 @@
+"""The local stack: template.yaml's resources on moto, with the real handlers, the real state
+machine definition, the real face engine, and local Slack, AppSync and API endpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from moto.server import ThreadedMotoServer
+
+from gallery_local import moto_hooks
+from gallery_local import template as tpl
+from gallery_local.api_local import CognitoVerifier, LocalApi, Route
+from gallery_local.appsync_local import LocalAppSync
+from gallery_local.http_util import free_port
+from gallery_local.sagemaker_local import AsyncEndpoints, EngineProcess
+from gallery_local.slack_receiver import SlackReceiver
+
+ROOT = Path(__file__).resolve().parents[2]
+FINAL_EXECUTION = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+TABLET_PASSWORD = "Local-tablet-1234"  # noqa: S105 - local user pool only
+
+
+@dataclass
+class Settings:
+    inference_timeout_seconds: int = 30
+    engine_url: str | None = None  # an already running model server; None starts one
+    stack_name: str = "gallery-local"
+    quiet: bool = True
+
+
+class LocalStack:
+    def __init__(self, settings: Settings | None = None, root: Path = ROOT) -> None:
+        self.settings = settings or Settings()
+        self.root = root
+        self.template = tpl.load(root / "template.yaml")
+        self.names = tpl.LocalNames(self.settings.stack_name, self.template["Resources"])
+        self._stoppers: list[Any] = []
+
+    # ------------------------------------------------------------------ life cycle
+    def __enter__(self) -> LocalStack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        for stopper in reversed(self._stoppers):
+            try:
+                stopper()
+            except Exception:  # noqa: BLE001 - shut down everything we can
+                pass
+        self._stoppers.clear()
+
+    def start(self) -> LocalStack:
+        moto_hooks.install()
+        moto_hooks.add_to_path(self.root / "layers" / "gallery" / "python")
+        self._start_moto()
+        self.slack = SlackReceiver().start()
+        self._stoppers.append(self.slack.stop)
+        secret_arn = self.client("secretsmanager").create_secret(
+            Name=f"{self.settings.stack_name}/slack-webhook", SecretString=self.slack.webhook_url)["ARN"]
+        self.parameters = {
+            "Stage": "dev",
+            "SlackWebhookSecretArn": secret_arn,
+            "EngineImageUri": f"{tpl.ACCOUNT}.dkr.ecr.{tpl.REGION}.amazonaws.com/past-life-gallery/face:local",
+            "InferenceTimeoutSeconds": str(self.settings.inference_timeout_seconds),
+            # moto knows only older instance types; locally the type means nothing.
+            "InferenceInstanceType": "ml.c5.xlarge",
+        }
+        self._create_storage()
+        self._create_cognito()
+        self.appsync = LocalAppSync(self.root / "appsync" / "schema.graphql", self.endpoint,
+                                    self.names.name("DisplaysTable")).start()
+        self._stoppers.append(self.appsync.stop)
+        self.names.extra_attrs[("GraphQLApi", "GraphQLUrl")] = self.appsync.url
+        self.resolver = tpl.Resolver(self.template, self.names, self.parameters)
+        self._set_function_environment()
+        self._create_functions()
+        self._start_engine()
+        self._create_endpoints()
+        self._create_state_machine()
+        self._start_api()
+        from gallery_local import catalog_seed
+
+        self.catalog = catalog_seed.seed(self)
+        return self
+
+    def _start_moto(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        port = free_port()
+        # The state machine interpreter calls services back at localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(port)
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.moto.start()
+        self._stoppers.append(self.moto.stop)
+        self.endpoint = f"http://127.0.0.1:{port}"
+        requests.post(f"{self.endpoint}/moto-api/config",
+                      json={"stepfunctions": {"execute_state_machine": True}}, timeout=10).raise_for_status()
+        os.environ.update({
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": tpl.REGION, "AWS_REGION": tpl.REGION,
+            "AWS_ENDPOINT_URL": self.endpoint,
+        })
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.session.Session().client(service, endpoint_url=self.endpoint,
+                                                                    region_name=tpl.REGION)
+        return self._clients[service]
+
+    def props(self, logical_id: str) -> dict:
+        return self.resolver.value(self.template["Resources"][logical_id].get("Properties") or {})
+
+    # ------------------------------------------------------------------ resources
+    def _create_storage(self) -> None:
+        resolver = tpl.Resolver(self.template, self.names, self.parameters)
+        s3 = self.client("s3")
+        for logical, res in tpl.resources_of(self.template, "AWS::S3::Bucket").items():
+            name, props = self.names.name(logical), resolver.value(res.get("Properties") or {})
+            s3.create_bucket(Bucket=name)
+            if (props.get("NotificationConfiguration") or {}).get("EventBridgeConfiguration", {}).get(
+                    "EventBridgeEnabled"):
+                s3.put_bucket_notification_configuration(
+                    Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+            rules = [_lifecycle_rule(r) for r in (props.get("LifecycleConfiguration") or {}).get("Rules", [])]
+            if rules:
+                s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+            cors = (props.get("CorsConfiguration") or {}).get("CorsRules")
+            if cors:
+                s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(r) for r in cors]})
+        ddb = self.client("dynamodb")
+        for logical, res in tpl.resources_of(self.template, "AWS::DynamoDB::Table").items():
+            name, props = self.names.name(logical), resolver.value(res.get("Properties") or {})
+            kwargs = {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes",
+                                             "LocalSecondaryIndexes") if k in props}
+            ddb.create_table(TableName=name, BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"), **kwargs)
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        sns = self.client("sns")
+        for logical in tpl.resources_of(self.template, "AWS::SNS::Topic"):
+            sns.create_topic(Name=self.names.name(logical))
+
+    def _create_cognito(self) -> None:
+        idp = self.client("cognito-idp")
+        resolver = tpl.Resolver(self.template, self.names, self.parameters)
+        for logical, res in tpl.resources_of(self.template, "AWS::Cognito::UserPool").items():
+            props = resolver.value(res.get("Properties") or {})
+            pool = idp.create_user_pool(PoolName=props.get("UserPoolName", logical), Schema=props.get("Schema", []),
+                                        Policies=props.get("Policies", {}))["UserPool"]
+            self.names.extra_attrs[(logical, "Ref")] = pool["Id"]
+            self.names.extra_attrs[(logical, "Arn")] = pool["Arn"]
+            self.names.extra_attrs[(logical, "ProviderURL")] = f"cognito-idp.{tpl.REGION}.amazonaws.com/{pool['Id']}"
+        for logical, res in tpl.resources_of(self.template, "AWS::Cognito::UserPoolClient").items():
+            props = resolver.value(res.get("Properties") or {})
+            client = idp.create_user_pool_client(UserPoolId=props["UserPoolId"], ClientName=props.get("ClientName", logical),
+                                                 ExplicitAuthFlows=props.get("ExplicitAuthFlows", []))["UserPoolClient"]
+            self.names.extra_attrs[(logical, "Ref")] = client["ClientId"]
+        for logical, res in tpl.resources_of(self.template, "AWS::Cognito::UserPoolGroup").items():
+            props = resolver.value(res.get("Properties") or {})
+            idp.create_group(UserPoolId=props["UserPoolId"], GroupName=props["GroupName"])
+        self.user_pool_id = self.names.ref("TabletUserPool")
+        self.user_pool_client_id = self.names.ref("TabletUserPoolClient")
+
+    def _set_function_environment(self) -> None:
+        self.function_env = tpl.function_environment(self.template, self.resolver)
+        os.environ.update(self.function_env)
+        if self.settings.quiet:
+            os.environ.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"})
+        # X-Ray and CloudWatch metrics have no local backend.
+        os.environ.update({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+                           "POWERTOOLS_DEV": "false"})
+
+    def _create_functions(self) -> None:
+        iam = self.client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+            "Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}
+        self.role_arn = iam.create_role(RoleName=f"{self.settings.stack_name}-role",
+                                        AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        globals_fn = (self.template.get("Globals") or {}).get("Function") or {}
+        lam, sns = self.client("lambda"), self.client("sns")
+        self.routes: list[Route] = []
+        for logical, res in tpl.resources_of(self.template, "AWS::Serverless::Function").items():
+            props = {**globals_fn, **(res.get("Properties") or {})}
+            name = self.names.name(logical)
+            lam.create_function(
+                FunctionName=name, Runtime=props.get("Runtime", "python3.12"), Role=self.role_arn,
+                Handler=props.get("Handler", "app.handler"), Code={"ZipFile": _EMPTY_ZIP},
+                Timeout=int(props.get("Timeout", 30)), MemorySize=int(props.get("MemorySize", 512)),
+                Environment={"Variables": self.function_env},
+            )
+            moto_hooks.register_function(name, self.root / props["CodeUri"])
+            for event in (props.get("Events") or {}).values():
+                ev = self.resolver.value(event.get("Properties") or {})
+                if event["Type"] == "SNS":
+                    sns.subscribe(TopicArn=ev["Topic"], Protocol="lambda", Endpoint=self.names.arn(logical))
+                elif event["Type"] == "Api":
+                    authorizer = (ev.get("Auth") or {}).get("Authorizer", "default")
+                    self.routes.append(Route(ev["Method"].upper(), ev["Path"], name, authorizer != "NONE"))
+
+    def _start_engine(self) -> None:
+        if self.settings.engine_url:
+            self.engine_url = self.settings.engine_url
+        else:
+            engine = EngineProcess(self.root, free_port()).start()
+            self._stoppers.append(engine.stop)
+            self.engine_url = engine.url
+        moto_hooks.add_to_path(self.root / "containers" / "face")
+        from face_engine import rekognition  # the same engine answers Rekognition
+
+        def detect(data: bytes) -> list[dict]:
+            import cv2
+            import numpy as np
+
+            img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if img is None:
+                raise ValueError("not a JPEG or PNG image")
+            return rekognition.face_details(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+
+        def read_s3(bucket: str, key: str) -> bytes:
+            return self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+        moto_hooks.set_face_detector(detect, read_s3)
+
+    def _create_endpoints(self) -> None:
+        sm = self.client("sagemaker")
+        for logical in tpl.resources_of(self.template, "AWS::SageMaker::Model"):
+            props = self.props(logical)
+            sm.create_model(ModelName=self.names.get_att(logical, "ModelName"),
+                            PrimaryContainer=props["PrimaryContainer"], ExecutionRoleArn=self.role_arn)
+        for logical in tpl.resources_of(self.template, "AWS::SageMaker::EndpointConfig"):
+            props = self.props(logical)
+            sm.create_endpoint_config(EndpointConfigName=self.names.get_att(logical, "EndpointConfigName"),
+                                      ProductionVariants=props["ProductionVariants"],
+                                      AsyncInferenceConfig=props["AsyncInferenceConfig"])
+        for logical in tpl.resources_of(self.template, "AWS::SageMaker::Endpoint"):
+            props = self.props(logical)
+            sm.create_endpoint(EndpointName=self.names.get_att(logical, "EndpointName"),
+                               EndpointConfigName=props["EndpointConfigName"])
+        self.endpoints = AsyncEndpoints(self.endpoint, self.engine_url)
+        self._stoppers.append(self.endpoints.stop)
+        moto_hooks.set_async_invoker(self.endpoints.invoke)
+        self.swap_endpoint = self.names.get_att("SwapEndpoint", "EndpointName")
+        self.restore_endpoint = self.names.get_att("RestoreEndpoint", "EndpointName")
+
+    def _create_state_machine(self) -> None:
+        sfn, events = self.client("stepfunctions"), self.client("events")
+        for logical, res in tpl.resources_of(self.template, "AWS::Serverless::StateMachine").items():
+            props = res["Properties"]
+            definition = (self.root / props["DefinitionUri"]).read_text()
+            for key, value in self.resolver.value(props.get("DefinitionSubstitutions") or {}).items():
+                definition = definition.replace("${" + key + "}", str(value))
+            arn = sfn.create_state_machine(name=self.names.name(logical), definition=definition,
+                                           roleArn=self.role_arn, type=props.get("Type", "STANDARD"))["stateMachineArn"]
+            self.state_machine_arn = arn
+            for event_name, event in (props.get("Events") or {}).items():
+                if event["Type"] != "EventBridgeRule":
+                    continue
+                ev = self.resolver.value(event["Properties"])
+                rule = f"{self.names.name(logical)}-{event_name}"
+                events.put_rule(Name=rule, EventPattern=json.dumps(ev["Pattern"]), State="ENABLED")
+                events.put_targets(Rule=rule, Targets=[{"Id": "pipeline", "Arn": arn, "RoleArn": self.role_arn}])
+
+    def _start_api(self) -> None:
+        verifier = CognitoVerifier(
+            jwks_url=f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json",
+            issuer=f"https://cognito-idp.{tpl.REGION}.amazonaws.com/{self.user_pool_id}",
+            client_id=self.user_pool_client_id,
+        )
+        self.api = LocalApi(self.routes, self.client("lambda"), verifier, self.parameters["Stage"]).start()
+        self._stoppers.append(self.api.stop)
+
+    # ------------------------------------------------------------------ what tablets and tests do
+    @property
+    def bucket(self) -> str:
+        return self.names.name("PhotoBucket")
+
+    def table(self, logical_id: str) -> Any:
+        return boto3.session.Session().resource("dynamodb", endpoint_url=self.endpoint,
+                                                region_name=tpl.REGION).Table(self.names.name(logical_id))
+
+    def tablet_token(self, display_id: int | str) -> str:
+        """Sign in as the tablet of one display (created on first use) and return its IdToken."""
+        idp, username = self.client("cognito-idp"), f"tablet-{display_id}"
+        try:
+            idp.admin_create_user(UserPoolId=self.user_pool_id, Username=username, MessageAction="SUPPRESS",
+                                  UserAttributes=[{"Name": "custom:displayId", "Value": str(display_id)},
+                                                  {"Name": "custom:role", "Value": "tablet"}])
+            idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=username,
+                                        Password=TABLET_PASSWORD, Permanent=True)
+        except idp.exceptions.UsernameExistsException:
+            pass
+        auth = idp.initiate_auth(ClientId=self.user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                 AuthParameters={"USERNAME": username, "PASSWORD": TABLET_PASSWORD})
+        return auth["AuthenticationResult"]["IdToken"]
+
+    def executions(self) -> list[dict]:
+        sfn = self.client("stepfunctions")
+        return sfn.list_executions(stateMachineArn=self.state_machine_arn, maxResults=1000)["executions"]
+
+    def wait_execution(self, execution_arn: str, timeout: float = 60) -> dict:
+        sfn, deadline = self.client("stepfunctions"), time.time() + timeout
+        while True:
+            d = sfn.describe_execution(executionArn=execution_arn)
+            if d["status"] in FINAL_EXECUTION or time.time() > deadline:
+                return d
+            time.sleep(0.02)
+
+    def history(self, execution_arn: str) -> list[dict]:
+        sfn = self.client("stepfunctions")
+        return sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+
+    def execution_for(self, upload_key: str, timeout: float = 10) -> str | None:
+        """The first execution started for an upload key (executions are named by EventBridge)."""
+        sfn, deadline = self.client("stepfunctions"), time.time() + timeout
+        seen: set[str] = set()
+        while time.time() < deadline:
+            for ex in sorted(self.executions(), key=lambda e: e["startDate"]):
+                if ex["executionArn"] in seen:
+                    continue
+                seen.add(ex["executionArn"])
+                inp = json.loads(sfn.describe_execution(executionArn=ex["executionArn"])["input"])
+                if inp.get("detail", {}).get("object", {}).get("key") == upload_key:
+                    return ex["executionArn"]
+            time.sleep(0.05)
+        return None
+
+
+def _cors_rule(rule: dict) -> dict:
+    """CloudFormation's CorsRule spelling -> the S3 API's."""
+    rename = {"Id": "ID", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
+    return {rename.get(k, k): v for k, v in rule.items()}
+
+
+def _lifecycle_rule(rule: dict) -> dict:
+    out: dict[str, Any] = {"ID": rule.get("Id", "rule"), "Status": rule.get("Status", "Enabled"),
+                           "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        out["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+    return out
+
+
+# An empty zip archive: the code itself comes from the function's CodeUri (moto_hooks).
+_EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18

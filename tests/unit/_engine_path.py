@@ -1,0 +1,77 @@
+"""Shared helpers for the face engine tests: import path and sample data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ENGINE_DIR = REPO / "containers" / "face"
+if str(ENGINE_DIR) not in sys.path:
+    sys.path.insert(0, str(ENGINE_DIR))
+
+DATA = REPO.parent / "shared" / "data"
+PHOTOS = DATA / "photos"
+PORTRAITS = DATA / "portraits"
+
+
+def load(path: Path, max_side: int | None = None) -> np.ndarray:
+    """RGB uint8 array of an image file, optionally downscaled to max_side."""
+    from PIL import Image
+
+    if not path.exists():
+        pytest.skip(f"sample data not available: {path}")
+    im = Image.open(path).convert("RGB")
+    if max_side and max(im.size) > max_side:
+        s = max_side / max(im.size)
+        im = im.resize((round(im.width * s), round(im.height * s)), Image.LANCZOS)
+    return np.asarray(im).copy()
+
+
+def photo(name: str, max_side: int | None = None) -> np.ndarray:
+    return load(PHOTOS / name, max_side)
+
+
+def portrait(name: str, max_side: int | None = 1024) -> np.ndarray:
+    return load(PORTRAITS / name, max_side)
+
+
+class Identity:
+    """dlib ResNet face embedding (face-recognition-models), for measurement only.
+
+    The face box comes from dlib's HOG detector when it finds the face (what
+    the 5-point model was trained on), otherwise from the engine's mesh.
+    """
+
+    def __init__(self) -> None:
+        dlib = pytest.importorskip("dlib")
+        frm = pytest.importorskip("face_recognition_models")
+        self.dlib = dlib
+        self.hog = dlib.get_frontal_face_detector()
+        self.sp = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
+        self.net = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+
+    def embed(self, rgb: np.ndarray) -> np.ndarray | None:
+        from face_engine.detect import detect_faces
+
+        rects, scores, _ = self.hog.run(rgb, 1, 0.0)
+        good = [(r.area(), r) for r, s in zip(rects, scores, strict=True) if s >= 0.3]
+        if good:
+            rect = max(good, key=lambda t: t[0])[1]
+        else:
+            faces = detect_faces(rgb)
+            if not faces:
+                return None
+            m = faces[0].mesh
+            x0, x1 = m[[234, 454], 0]
+            y0, y1 = m[151, 1], m[152, 1]
+            rect = self.dlib.rectangle(int(x0), int(y0), int(x1), int(y1))
+        shape = self.sp(rgb, rect)
+        return np.array(self.net.compute_face_descriptor(rgb, shape))
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b))

@@ -1,0 +1,80 @@
+"""The real swap: identity moves to the portrait, nothing outside the face changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _engine_path import Identity, distance, photo, portrait
+
+from face_engine import pipeline
+from face_engine.detect import detect_faces
+from face_engine.mesh import face_region_mask
+
+
+@pytest.fixture(scope="module")
+def ident() -> Identity:
+    return Identity()
+
+
+@pytest.fixture(scope="module")
+def mona() -> np.ndarray:
+    return portrait("mona_lisa.jpg")
+
+
+@pytest.mark.parametrize("theme", pipeline.THEMES)
+def test_swap_and_restore_leave_outside_pixels_unchanged(mona: np.ndarray, theme: str) -> None:
+    visitor = photo("obama.jpg")
+    out, timings = pipeline.swap(visitor, mona, theme)
+    assert out.shape == mona.shape and out.dtype == np.uint8
+    assert {"detect", "warp", "colour", "blend"} <= timings.keys()
+    region = face_region_mask(detect_faces(mona)[0].mesh, mona.shape[:2])
+    assert np.array_equal(out[~region], mona[~region])
+    # The face itself really changed.
+    assert np.abs(out[region].astype(int) - mona[region]).mean() > 5
+    restored, rt = pipeline.restore(out, theme)
+    assert {"restore", "harmonise"} <= rt.keys()
+    assert np.array_equal(restored[~region], mona[~region])
+    assert not np.array_equal(restored[region], out[region])
+
+
+def test_swap_carries_the_visitors_identity(ident: Identity, mona: np.ndarray) -> None:
+    for name, other in (("obama.jpg", "biden2.jpg"), ("biden2.jpg", "obama.jpg")):
+        visitor = photo(name)
+        out, _ = pipeline.swap(visitor, mona, "realistic")
+        out, _ = pipeline.restore(out, "realistic")
+        e_out, e_vis, e_por, e_other = (ident.embed(x) for x in (out, visitor, mona, photo(other)))
+        assert e_out is not None
+        d_vis = distance(e_out, e_vis)
+        assert d_vis < 0.6, f"{name}: result is {d_vis:.2f} from the visitor"
+        assert distance(e_out, e_por) > 0.6, "still looks like the portrait"
+        assert d_vis < distance(e_out, e_other), "closer to another visitor than to the right one"
+
+
+def test_largest_portrait_face_is_swapped_and_the_other_untouched() -> None:
+    group = photo("two_people.jpg")
+    faces = detect_faces(group)
+    assert len(faces) == 2
+    big, small = faces
+    out, _ = pipeline.swap(photo("obama.jpg"), group, "realistic")
+    big_region = face_region_mask(big.mesh, group.shape[:2])
+    small_region = face_region_mask(small.mesh, group.shape[:2])
+    assert not np.array_equal(out[big_region], group[big_region])
+    assert np.array_equal(out[small_region & ~big_region], group[small_region & ~big_region])
+
+
+def test_small_visitor_face_is_upscaled_not_refused(mona: np.ndarray) -> None:
+    out, _ = pipeline.swap(photo("obama_small.jpg"), mona, "realistic")
+    assert detect_faces(out)
+
+
+def test_unknown_theme_is_a_value_error(mona: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="theme"):
+        pipeline.swap(photo("obama.jpg"), mona, "cubism")
+    with pytest.raises(ValueError, match="theme"):
+        pipeline.restore(mona, "cubism")
+
+
+def test_restore_without_a_face_returns_the_image_unchanged() -> None:
+    blank = np.full((200, 300, 3), 90, np.uint8)
+    out, _ = pipeline.restore(blank, "painting")
+    assert np.array_equal(out, blank)

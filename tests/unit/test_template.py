@@ -1,0 +1,522 @@
+"""Offline checks of template.yaml and the state machine it deploys.
+
+Nothing here can deploy, so the template must be right by construction:
+`sam validate --lint`, cfn-lint (on the template and on SAM's transform of
+it), statelint on the ASL with realistic substitutions, and structural
+assertions about what the design depends on.
+
+`make setup` creates both virtual environments: `.venv` (cfn-lint, statelint)
+and `.sam-venv` (SAM CLI, which pins an older boto3 than the project).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import textwrap
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+VENV_BIN = ROOT / ".venv" / "bin"
+SAM_VENV_BIN = ROOT / ".sam-venv" / "bin"
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+
+FUNCTIONS = {
+    "CreateVisitFunction": "create_visit",
+    "ClaimVisitFunction": "claim_visit",
+    "CropFaceFunction": "crop_face",
+    "ChoosePortraitFunction": "choose_portrait",
+    "InvokeEndpointFunction": "invoke_endpoint",
+    "InferenceCallbackFunction": "inference_callback",
+    "RecordOutcomeFunction": "record_outcome",
+    "PublishDisplayFunction": "publish_display",
+    "NotifySlackFunction": "notify_slack",
+    "GetVisitFunction": "get_visit",
+    "DeleteVisitFunction": "delete_visit",
+    "ListDisplaysFunction": "list_displays",
+}
+
+SHARED_ENV = {
+    "VISITS_TABLE": {"Ref": "VisitsTable"},
+    "CATALOG_TABLE": {"Ref": "CatalogTable"},
+    "TOKENS_TABLE": {"Ref": "TokensTable"},
+    "DISPLAYS_TABLE": {"Ref": "DisplaysTable"},
+    "PHOTO_BUCKET": {"Ref": "PhotoBucket"},
+    "SWAP_ENDPOINT": {"Fn::GetAtt": ["SwapEndpoint", "EndpointName"]},
+    "RESTORE_ENDPOINT": {"Fn::GetAtt": ["RestoreEndpoint", "EndpointName"]},
+    "GRAPHQL_URL": {"Fn::GetAtt": ["GraphQLApi", "GraphQLUrl"]},
+    "SLACK_WEBHOOK_SECRET_ARN": {"Ref": "SlackWebhookSecretArn"},
+    "RESULT_RETENTION_DAYS": {"Ref": "ResultRetentionDays"},
+    "STAGE": {"Ref": "Stage"},
+    "POWERTOOLS_SERVICE_NAME": "gallery",
+    "POWERTOOLS_METRICS_NAMESPACE": "PastLifeGallery",
+    "LOG_LEVEL": "INFO",
+}
+
+SUBSTITUTION_KEYS = {
+    "ClaimVisitFunctionArn",
+    "CropFaceFunctionArn",
+    "ChoosePortraitFunctionArn",
+    "InvokeEndpointFunctionArn",
+    "RecordOutcomeFunctionArn",
+    "PublishDisplayFunctionArn",
+    "NotifySlackFunctionArn",
+    "VisitsTableName",
+    "SwapEndpointName",
+    "RestoreEndpointName",
+    "InferenceTimeoutSeconds",
+}
+
+PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def plain(node: Any) -> Any:
+    """cfn-lint's YAML nodes as plain dicts, lists and scalars."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def offline_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for SAM CLI and cfn-lint: a region, no telemetry, a throwaway HOME,
+    and no credentials, so that nothing can reach AWS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env.update(
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        SAM_CLI_TELEMETRY="0",
+        SAM_CLI_POLL_DELAY="0",
+        HOME=str(home),
+        AWS_CONFIG_FILE=str(home / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "no-credentials"),
+    )
+    return env
+
+
+def tool(venv_bin: Path, name: str) -> Path:
+    path = venv_bin / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make setup` (it creates .venv and .sam-venv).")
+    return path
+
+
+def run(cmd: list[str], env: dict[str, str], timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return plain(cfn_yaml.load(str(TEMPLATE)))
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict) -> dict:
+    return template["Resources"]
+
+
+@pytest.fixture(scope="module")
+def state_machine(resources: dict) -> dict:
+    return resources["PipelineStateMachine"]["Properties"]
+
+
+@pytest.fixture(scope="module")
+def asl_text(state_machine: dict) -> str:
+    path = ROOT / state_machine["DefinitionUri"]
+    if not path.exists():
+        pytest.skip(f"{path.relative_to(ROOT)} does not exist yet (it is written separately)")
+    return path.read_text()
+
+
+def of_type(resources: dict, type_: str) -> dict:
+    return {name: r for name, r in resources.items() if r["Type"] == type_}
+
+
+# ---------------------------------------------------------------- linters
+
+
+def test_sam_validate_lint(tmp_path: Path) -> None:
+    sam = tool(SAM_VENV_BIN, "sam")
+    proc = run([str(sam), "validate", "--lint", "--template-file", str(TEMPLATE)], offline_env(tmp_path))
+    assert proc.returncode == 0, f"sam validate --lint failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+def test_cfn_lint_template(tmp_path: Path) -> None:
+    cfn_lint = tool(VENV_BIN, "cfn-lint")
+    proc = run([str(cfn_lint), "--", str(TEMPLATE)], offline_env(tmp_path))
+    assert proc.returncode == 0, f"cfn-lint reported problems:\n{proc.stdout}\n{proc.stderr}"
+
+
+TRANSFORM_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from samcli.yamlhelper import yaml_parse
+    from samcli.lib.translate.sam_template_validator import SamTemplateValidator
+
+    class NoManagedPoliciesByName:
+        def load(self):
+            raise SystemExit("the template names a managed policy by name; use an ARN or a policy template")
+
+    sam_template = yaml_parse(open(sys.argv[1]).read())
+    out = SamTemplateValidator(sam_template, NoManagedPoliciesByName(), region=sys.argv[3])
+    open(sys.argv[2], "w").write(out.get_translated_template_if_valid())
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def transformed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template after SAM's transform, as CloudFormation would receive it."""
+    tmp = tmp_path_factory.mktemp("sam")
+    python = tool(SAM_VENV_BIN, "python")
+    out = tmp / "transformed.yaml"
+    proc = run(
+        [str(python), "-c", TRANSFORM_SCRIPT, str(TEMPLATE), str(out), REGION],
+        offline_env(tmp),
+    )
+    assert proc.returncode == 0, f"SAM transform failed:\n{proc.stdout}\n{proc.stderr}"
+    return out
+
+
+def test_cfn_lint_transformed_template(transformed: Path, tmp_path: Path) -> None:
+    """cfn-lint checks SAM resources against SAM's schema but does not expand them; this
+    lints the generated roles, permissions, rules and stages too (bad Refs inside policy
+    templates, dependency cycles). W3002 is ignored: local artifact paths such as
+    appsync/schema.graphql are what `sam package`/`sam deploy` upload."""
+    cfn_lint = tool(VENV_BIN, "cfn-lint")
+    proc = run([str(cfn_lint), "--ignore-checks", "W3002", "--", str(transformed)], offline_env(tmp_path))
+    assert proc.returncode == 0, f"cfn-lint on the transformed template:\n{proc.stdout}\n{proc.stderr}"
+
+
+def test_no_full_access_managed_policies(template: dict, transformed: Path) -> None:
+    for text, where in ((json.dumps(template), "template.yaml"), (transformed.read_text(), "transformed template")):
+        assert "FullAccess" not in text, f"a *FullAccess policy appears in the {where}"
+
+
+# ---------------------------------------------------------------- state machine
+
+
+def realistic_value(key: str, value: Any, template: dict) -> str:
+    """A value like the one CloudFormation substitutes for one DefinitionSubstitutions entry."""
+    resources, parameters = template["Resources"], template.get("Parameters", {})
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target, attribute = value["Fn::GetAtt"]
+        type_ = resources[target]["Type"]
+        if type_ == "AWS::Serverless::Function" and attribute == "Arn":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:past-life-gallery-dev-{target}-AbC123dEf456"
+        if type_ == "AWS::SageMaker::Endpoint" and attribute == "EndpointName":
+            return f"{target}-AbC123dEf456"
+    if isinstance(value, dict) and "Ref" in value:
+        target = value["Ref"]
+        if target in parameters:
+            return str(parameters[target]["Default"])
+        if resources[target]["Type"] == "AWS::DynamoDB::Table":
+            return f"past-life-gallery-dev-{target}-AbC123dEf456"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise AssertionError(f"no realistic value known for substitution {key}: {value!r}; extend this test")
+
+
+def test_definition_substitutions_are_the_contract(state_machine: dict) -> None:
+    assert set(state_machine["DefinitionSubstitutions"]) == SUBSTITUTION_KEYS
+
+
+def test_asl_placeholders_match_substitutions(state_machine: dict, asl_text: str) -> None:
+    used = set(PLACEHOLDER.findall(asl_text))
+    keys = set(state_machine["DefinitionSubstitutions"])
+    assert not used - keys, f"placeholders in the ASL with no DefinitionSubstitutions entry: {sorted(used - keys)}"
+    assert not keys - used, f"DefinitionSubstitutions keys the ASL never uses: {sorted(keys - used)}"
+
+
+def test_statelint_with_substitutions(template: dict, state_machine: dict, asl_text: str, tmp_path: Path) -> None:
+    statelint = tool(VENV_BIN, "statelint")
+    subs = {k: realistic_value(k, v, template) for k, v in state_machine["DefinitionSubstitutions"].items()}
+
+    def substitute(m: re.Match) -> str:
+        assert m[1] in subs, f"unknown placeholder ${{{m[1]}}} in the ASL"
+        return subs[m[1]]
+
+    definition = PLACEHOLDER.sub(substitute, asl_text)
+    parsed = json.loads(definition)  # must be JSON once substituted
+    assert "StartAt" in parsed and "States" in parsed
+    path = tmp_path / "pipeline.asl.json"
+    path.write_text(definition)
+    # FLOAT: statelint wants BackoffRate written as a float (2.0); Step Functions accepts
+    # any number >= 1, and AWS's own examples write integers.
+    proc = run([str(statelint), "--ignore=FLOAT", str(path)], offline_env(tmp_path), timeout=60)
+    assert proc.returncode == 0, f"statelint:\n{proc.stdout}\n{proc.stderr}"
+
+
+def test_state_machine_shape(state_machine: dict, resources: dict) -> None:
+    assert state_machine["Type"] == "STANDARD"
+    assert state_machine["DefinitionUri"] == "statemachine/pipeline.asl.json"
+    assert state_machine["Tracing"]["Enabled"] is True
+    logging = state_machine["Logging"]
+    assert logging["Level"] == "ERROR" and logging["IncludeExecutionData"] is False
+    invoked = {
+        p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in state_machine["Policies"] if "LambdaInvokePolicy" in p
+    }
+    subs = state_machine["DefinitionSubstitutions"]
+    called = {v["Fn::GetAtt"][0] for k, v in subs.items() if k.endswith("FunctionArn")}
+    assert invoked == called, "the state machine may invoke exactly the functions its definition calls"
+
+
+def test_upload_rule_targets_uploads_prefix(state_machine: dict) -> None:
+    events = state_machine["Events"]
+    assert list(events) == ["Upload"]
+    assert events["Upload"]["Type"] == "EventBridgeRule"
+    pattern = events["Upload"]["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "PhotoBucket"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "uploads/"}]
+
+
+# ---------------------------------------------------------------- functions and layer
+
+
+def test_functions_code_and_shared_environment(template: dict, resources: dict) -> None:
+    functions = of_type(resources, "AWS::Serverless::Function")
+    assert set(functions) == set(FUNCTIONS)
+    for name, directory in FUNCTIONS.items():
+        code_uri = functions[name]["Properties"]["CodeUri"]
+        assert code_uri == f"functions/{directory}/"
+        assert (ROOT / code_uri).is_dir(), f"{name}: CodeUri {code_uri} does not exist"
+        assert (ROOT / code_uri / "app.py").is_file(), f"{name}: {code_uri}app.py (Handler app.handler) is missing"
+        props = functions[name]["Properties"]
+        assert "Environment" not in props, f"{name} must use only the shared Globals environment"
+        assert props.get("Policies"), f"{name} has no least-privilege policies"
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Environment"]["Variables"] == SHARED_ENV
+    assert globals_["Runtime"] == "python3.12"
+    assert globals_["Handler"] == "app.handler"
+    assert globals_["Layers"] == [{"Ref": "GalleryLayer"}]
+
+
+def test_layer_builds_with_makefile(resources: dict) -> None:
+    layer = resources["GalleryLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    content = ROOT / layer["Properties"]["ContentUri"]
+    makefile = (content / "Makefile").read_text()
+    assert re.search(r"^build-GalleryLayer:", makefile, re.M)
+    assert "--only-binary=:all:" in makefile and "manylinux2014_x86_64" in makefile
+    for line in (content / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][0-9A-Za-z.]*", line), f"not an exact pin: {line}"
+
+
+def test_api_routes_and_authorizers(resources: dict) -> None:
+    routes = {}
+    for name, fn in of_type(resources, "AWS::Serverless::Function").items():
+        for event in fn["Properties"].get("Events", {}).values():
+            if event["Type"] == "Api":
+                p = event["Properties"]
+                assert p["RestApiId"] == {"Ref": "GalleryApi"}
+                routes[(p["Method"].upper(), p["Path"])] = (name, p.get("Auth", {}).get("Authorizer"))
+    assert routes == {
+        ("POST", "/visits"): ("CreateVisitFunction", "TabletAuthorizer"),
+        ("GET", "/visits/{visitId}"): ("GetVisitFunction", "NONE"),
+        ("DELETE", "/visits/{visitId}"): ("DeleteVisitFunction", "NONE"),
+        ("GET", "/displays"): ("ListDisplaysFunction", "NONE"),
+    }
+    auth = resources["GalleryApi"]["Properties"]["Auth"]
+    assert auth["Authorizers"]["TabletAuthorizer"]["UserPoolArn"] == {"Fn::GetAtt": ["TabletUserPool", "Arn"]}
+    # Nobody may sign themselves up and get a token for POST /visits.
+    assert resources["TabletUserPool"]["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+def test_inference_callback_listens_to_both_topics(resources: dict) -> None:
+    events = resources["InferenceCallbackFunction"]["Properties"]["Events"]
+    topics = {e["Properties"]["Topic"]["Ref"] for e in events.values() if e["Type"] == "SNS"}
+    assert topics == {"InferenceSuccessTopic", "InferenceErrorTopic"}
+
+
+# ---------------------------------------------------------------- storage
+
+
+def test_bucket_lifecycle_and_notifications(resources: dict) -> None:
+    bucket = resources["PhotoBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
+    expiry = {
+        r["Prefix"]: r["ExpirationInDays"]
+        for r in bucket["LifecycleConfiguration"]["Rules"]
+        if r["Status"] == "Enabled" and "Prefix" in r and "ExpirationInDays" in r
+    }
+    assert expiry.get("uploads/") == 1
+    assert expiry.get("faces/") == 1
+    assert expiry.get("inference/") == 1
+    assert expiry.get("results/") == {"Ref": "ResultRetentionDays"}
+    assert not any(p.startswith("catalog") for p in expiry), "catalog/ must never expire"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    cors_methods = {m for rule in bucket["CorsConfiguration"]["CorsRules"] for m in rule["AllowedMethods"]}
+    assert {"POST", "GET"} <= cors_methods
+
+
+def test_tables(resources: dict) -> None:
+    tables = of_type(resources, "AWS::DynamoDB::Table")
+    assert set(tables) == {"VisitsTable", "CatalogTable", "TokensTable", "DisplaysTable"}
+    for name, table in tables.items():
+        p = table["Properties"]
+        assert p["BillingMode"] == "PAY_PER_REQUEST", name
+        assert p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        assert p["SSESpecification"]["SSEEnabled"] is True, name
+    visits = tables["VisitsTable"]["Properties"]
+    assert visits["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert visits["KeySchema"] == [{"AttributeName": "visitId", "KeyType": "HASH"}]
+    (gsi,) = visits["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "byDisplay"
+    assert gsi["KeySchema"] == [
+        {"AttributeName": "displayId", "KeyType": "HASH"},
+        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+    ]
+    tokens = tables["TokensTable"]["Properties"]
+    assert tokens["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+# ---------------------------------------------------------------- SageMaker
+
+
+def test_async_inference_configs(resources: dict) -> None:
+    configs = of_type(resources, "AWS::SageMaker::EndpointConfig")
+    assert set(configs) == {"SwapEndpointConfig", "RestoreEndpointConfig"}
+    for name, config in configs.items():
+        task = "swap" if name.startswith("Swap") else "restore"
+        p = config["Properties"]
+        (variant,) = p["ProductionVariants"]
+        assert variant["VariantName"] == "AllTraffic"
+        async_config = p["AsyncInferenceConfig"]
+        out = async_config["OutputConfig"]
+        assert out["S3OutputPath"] == {"Fn::Sub": f"s3://${{PhotoBucket}}/inference/out/{task}/"}
+        assert out["S3FailurePath"] == {"Fn::Sub": f"s3://${{PhotoBucket}}/inference/errors/{task}/"}
+        assert out["NotificationConfig"]["SuccessTopic"] == {"Ref": "InferenceSuccessTopic"}
+        assert out["NotificationConfig"]["ErrorTopic"] == {"Ref": "InferenceErrorTopic"}
+        assert async_config["ClientConfig"]["MaxConcurrentInvocationsPerInstance"] == 4
+    models = of_type(resources, "AWS::SageMaker::Model")
+    tasks = {m["Properties"]["PrimaryContainer"]["Environment"]["ENGINE_TASK"] for m in models.values()}
+    assert tasks == {"swap", "restore"}
+
+
+def test_endpoints_scale_to_zero_and_back(resources: dict) -> None:
+    targets = of_type(resources, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert len(targets) == 2
+    endpoints = set()
+    for name, target in targets.items():
+        p = target["Properties"]
+        assert p["MinCapacity"] == 0, f"{name} must be able to scale to zero"
+        assert p["MaxCapacity"] == {"Ref": "InferenceMaxInstances"}
+        assert p["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
+        endpoint = re.fullmatch(r"endpoint/\$\{(\w+)\.EndpointName\}/variant/AllTraffic", p["ResourceId"]["Fn::Sub"])
+        assert endpoint, p["ResourceId"]
+        endpoints.add(endpoint[1])
+    assert endpoints == {"SwapEndpoint", "RestoreEndpoint"}
+
+    policies = of_type(resources, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    for target in targets:
+        mine = [p["Properties"] for p in policies.values() if p["Properties"]["ScalingTargetId"] == {"Ref": target}]
+        kinds = {p["PolicyType"] for p in mine}
+        assert kinds == {"TargetTrackingScaling", "StepScaling"}, target
+        tracking = next(p for p in mine if p["PolicyType"] == "TargetTrackingScaling")
+        metric = tracking["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
+        assert metric["MetricName"] == "ApproximateBacklogSizePerInstance"
+        assert metric["Namespace"] == "AWS/SageMaker"
+
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    step_policies = {n for n, p in policies.items() if p["Properties"]["PolicyType"] == "StepScaling"}
+    triggered = {
+        a["Properties"]["AlarmActions"][0]["Ref"]
+        for a in alarms.values()
+        if a["Properties"]["MetricName"] == "HasBacklogWithoutCapacity"
+    }
+    assert triggered == step_policies
+
+
+# ---------------------------------------------------------------- AppSync
+
+
+def test_appsync_schema_and_resolvers(resources: dict) -> None:
+    api = resources["GraphQLApi"]["Properties"]
+    assert api["AuthenticationType"] == "AWS_IAM"
+    extra = {p["AuthenticationType"] for p in api["AdditionalAuthenticationProviders"]}
+    assert extra == {"API_KEY", "AMAZON_COGNITO_USER_POOLS"}
+    schema_path = ROOT / resources["GraphQLSchema"]["Properties"]["DefinitionS3Location"]
+    schema = schema_path.read_text()
+    resolvers = of_type(resources, "AWS::AppSync::Resolver")
+    fields = {(r["Properties"]["TypeName"], r["Properties"]["FieldName"]) for r in resolvers.values()}
+    assert fields == {
+        ("Mutation", "publishResult"),
+        ("Mutation", "resetDisplay"),
+        ("Query", "getDisplay"),
+        ("Query", "listDisplays"),
+    }
+    for name, r in resolvers.items():
+        p = r["Properties"]
+        assert p["Runtime"] == {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}, name
+        code = ROOT / p["CodeS3Location"]
+        assert code.is_file(), f"{name}: {p['CodeS3Location']} is missing"
+        source = code.read_text()
+        assert "export function request" in source and "export function response" in source, name
+        assert re.search(rf"\b{p['FieldName']}\s*[(:]", schema), f"{p['FieldName']} is not in the schema"
+    assert re.search(r"onDisplayUpdated\s*\(\s*displayId\s*:\s*ID\s*\)", schema)
+    assert '@aws_subscribe(mutations: ["publishResult", "resetDisplay"])' in schema
+    # The pipeline may call exactly the publishResult mutation.
+    statements = [
+        s for p in resources["PublishDisplayFunction"]["Properties"]["Policies"] for s in p.get("Statement", [])
+    ]
+    graphql = [s for s in statements if s["Action"] == "appsync:GraphQL"]
+    assert [s["Resource"] for s in graphql] == [{"Fn::Sub": "${GraphQLApi.Arn}/types/Mutation/fields/publishResult"}]
+
+
+def test_outputs(template: dict) -> None:
+    assert {
+        "ApiUrl",
+        "GraphQLUrl",
+        "GraphQLApiKey",
+        "PhotoBucketName",
+        "StateMachineArn",
+        "UserPoolId",
+        "UserPoolClientId",
+        "SwapEndpointName",
+        "RestoreEndpointName",
+        "VisitsTableName",
+    } <= set(template["Outputs"])
+
+
+def test_parameters(template: dict) -> None:
+    params = template["Parameters"]
+    assert params["Stage"]["AllowedValues"] == ["dev", "prod"] and params["Stage"]["Default"] == "dev"
+    assert params["ResultRetentionDays"]["Type"] == "Number" and params["ResultRetentionDays"]["MinValue"] == 1
+    for name in ("SlackWebhookSecretArn", "EngineImageUri", "InferenceInstanceType"):
+        assert params[name]["Type"] == "String"
+    for name in ("InferenceMaxInstances", "InferenceTimeoutSeconds"):
+        assert params[name]["Type"] == "Number"
+
+
+def test_samconfig_environments() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for env in ("default", "dev", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        stage = "prod" if env == "prod" else "dev"
+        assert deploy["stack_name"] == f"past-life-gallery-{stage}"
+        assert f'Stage="{stage}"' in deploy["parameter_overrides"]
+        assert "CAPABILITY_IAM" in deploy["capabilities"]
+        assert config[env]["validate"]["parameters"]["lint"] is True
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
