@@ -16,7 +16,6 @@ contact sheet per theme to bench/out/contact-<theme>.png.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -63,9 +62,26 @@ def crop_like_the_crop_step(rgb: np.ndarray) -> np.ndarray | None:
     return rgb[y0:y1, x0:x1].copy()
 
 
-def identity_of(stem: str) -> str:
-    """obama2, obama_small, obama_rgba -> obama: the same person's photos share a label."""
-    return re.split(r"[\d_]", stem)[0]
+def identities(embs: dict[str, np.ndarray], same: float = 0.5) -> dict[str, str]:
+    """Label photos of the same person alike: single-linkage on embedding distance.
+
+    File names are not trusted (two_people.jpg is Obama once the crop step
+    picks the largest face). 0.5 sits between dlib's same-person (0.05-0.4
+    here) and different-person (0.68+) distances.
+    """
+    names = sorted(embs)
+    parent = {n: n for n in names}
+
+    def root(n: str) -> str:
+        while parent[n] != n:
+            n = parent[n]
+        return n
+
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if float(np.linalg.norm(embs[a] - embs[b])) < same:
+                parent[root(b)] = root(a)
+    return {n: Path(root(n)).stem for n in names}
 
 
 class Identity:
@@ -155,18 +171,20 @@ def main() -> int:
         photo_paths, portrait_paths = photo_paths[:3], portrait_paths[:3]
 
     visitors: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
-    gallery: list[tuple[str, np.ndarray]] = []
     refused_photos: dict[str, str] = {}
+    crops: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for p in photo_paths:
-        full = load(p)
-        emb = ident.embed(full)
-        if emb is not None:
-            gallery.append((identity_of(p.stem), emb))
-        crop = crop_like_the_crop_step(full)
+        crop = crop_like_the_crop_step(load(p))
+        emb = ident.embed(crop) if crop is not None else None
         if crop is None or emb is None:
             refused_photos[p.name] = "NoFaceDetected"
             continue
-        visitors[p.name] = (crop, emb, identity_of(p.stem))
+        crops[p.name] = (crop, emb)
+    labels = identities({k: e for k, (_, e) in crops.items()})
+    # The gallery for top-1 retrieval: every visitor photo's own face.
+    gallery = [(labels[k], e) for k, (_, e) in crops.items()]
+    for k, (crop, emb) in crops.items():
+        visitors[k] = (crop, emb, labels[k])
 
     portraits: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     refused_portraits: dict[str, str] = {}
@@ -184,6 +202,7 @@ def main() -> int:
     per_theme: dict[str, dict[str, list]] = {t: defaultdict(list) for t in args.themes}
     cells: dict[str, list] = {t: [] for t in args.themes}
     swap_refusals: dict[str, str] = {}
+    rows = ["photo,portrait,theme,d_visitor,d_portrait,nearest,total_ms,outside,detected"]
     for vname, (crop, v_emb, label) in visitors.items():
         for pname, (pimg, p_emb, region) in portraits.items():
             for theme in args.themes:
@@ -217,6 +236,8 @@ def main() -> int:
                 m["d_por"].append(float(np.linalg.norm(r_emb - p_emb)))
                 nearest = min(gallery, key=lambda g: float(np.linalg.norm(g[1] - r_emb)))[0]
                 m["top1"].append(nearest == label)
+                rows.append(f"{vname},{pname},{theme},{d_vis:.3f},{m['d_por'][-1]:.3f},{nearest},{total_ms:.1f},"
+                            f"{m['outside'][-1]},{int(m['detected'][-1])}")
                 zoom_box = detect_faces(pimg)[0].box
                 vis = cv2.resize(crop, (round(crop.shape[1] * 160 / crop.shape[0]), 160), interpolation=cv2.INTER_AREA)
                 cells[theme].append((f"{Path(vname).stem[:12]}>{Path(pname).stem[:12]} d={d_vis:.2f}",
@@ -228,7 +249,8 @@ def main() -> int:
     if refused_portraits:
         lines.append("Portraits refused by review: " + ", ".join(f"{k} ({v})" for k, v in refused_portraits.items()))
     if refused_photos or swap_refusals:
-        lines.append("Photos refused: " + ", ".join(f"{k} ({v})" for k, v in {**refused_photos, **swap_refusals}.items()))
+        refused = {**refused_photos, **swap_refusals}
+        lines.append("Photos refused: " + ", ".join(f"{k} ({v})" for k, v in refused.items()))
     lines += ["", "| theme | n | median d(visitor) | p90 d(visitor) | d(portrait) > 0.6 | top-1 retrieval "
               "| face detected | max change outside |",
               "|---|---|---|---|---|---|---|---|"]
@@ -246,6 +268,7 @@ def main() -> int:
     md = "\n".join(lines)
     print(md)
     (args.out / "results.md").write_text(md + "\n")
+    (args.out / "pairs.csv").write_text("\n".join(rows) + "\n")
     for theme in args.themes:
         contact_sheet(cells[theme], args.out / f"contact-{theme}.png")
     return 0

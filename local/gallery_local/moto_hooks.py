@@ -25,6 +25,11 @@ from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventTemplateParser, Rule
 from moto.rekognition.responses import RekognitionResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    ResourceCondition,
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.utilities.arns import parse_arn
 
@@ -142,6 +147,37 @@ def _send_task_failure(self: StepFunctionResponse) -> Any:
     return EmptyResult()
 
 
+# --- Step Functions: callbacks while another execution is starting ------------------------------
+# SendTask* walks every RUNNING execution and reads exec_worker.env; an execution that is being
+# started at that moment is RUNNING with no worker yet, and the callback fails with
+# AttributeError. Such an execution cannot hold the token, so skip it.
+
+_original_get_executions = StepFunctionsParserBackend._get_executions
+
+
+def _get_executions(self: StepFunctionsParserBackend, execution_status: Any = None) -> list:
+    return [e for e in _original_get_executions(self, execution_status) if getattr(e, "exec_worker", None) is not None]
+
+
+# --- Step Functions: a new task token for each retry of a .waitForTaskToken task ----------------
+# AWS hands every attempt its own token. moto makes the token once per state and reuses it on
+# Retry, so after a timeout the retried attempt waits on a token that is already spent and the
+# callback is refused. Make a fresh token before every retried attempt.
+
+_original_evaluate_with_timeout = StateTaskServiceCallback._evaluate_with_timeout
+
+
+def _evaluate_with_timeout(self: StateTaskServiceCallback, env: Any) -> None:
+    state = env.states.context_object.context_object_data.get("State") or {}
+    if (
+        state.get("RetryCount", 0) > 0
+        and self._is_integration_pattern()
+        and ResourceCondition.WaitForTaskToken in self._supported_integration_patterns
+    ):
+        env.callback_pool_manager.add(env.states.context_object.update_task_token())
+    _original_evaluate_with_timeout(self, env)
+
+
 # --- Rekognition DetectFaces: answered by the local face engine ---------------------------------
 
 _face_detector: Callable[[bytes], list[dict]] | None = None
@@ -206,6 +242,17 @@ def _invoke_endpoint_async(self: SageMakerRuntimeResponse) -> Any:
 
 _installed = False
 
+# What moto had before install(), for the canary tests.
+ORIGINALS = {
+    "LambdaFunction._invoke_lambda": LambdaFunction._invoke_lambda,
+    "Rule.send_to_targets": Rule.send_to_targets,
+    "StepFunctionResponse.send_task_failure": StepFunctionResponse.send_task_failure,
+    "StepFunctionsParserBackend._get_executions": StepFunctionsParserBackend._get_executions,
+    "StateTaskServiceCallback._evaluate_with_timeout": StateTaskServiceCallback._evaluate_with_timeout,
+    "RekognitionResponse.detect_faces": getattr(RekognitionResponse, "detect_faces", None),
+    "SageMakerRuntimeResponse.invoke_endpoint_async": SageMakerRuntimeResponse.invoke_endpoint_async,
+}
+
 
 def install() -> None:
     """Patch moto. Idempotent; the patches live for the rest of the process."""
@@ -215,6 +262,8 @@ def install() -> None:
     LambdaFunction._invoke_lambda = _invoke_lambda
     Rule.send_to_targets = _send_to_targets
     StepFunctionResponse.send_task_failure = _send_task_failure
+    StepFunctionsParserBackend._get_executions = _get_executions
+    StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout
     RekognitionResponse.detect_faces = _detect_faces
     SageMakerRuntimeResponse.invoke_endpoint_async = _invoke_endpoint_async
     _installed = True

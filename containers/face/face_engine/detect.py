@@ -19,9 +19,13 @@ from . import landmarks as lm
 from . import quality
 from .models import pool
 
-DETECTOR = "face_detection_full_range.tflite"  # 192 px input; also finds small faces
+# Short range (128 px input, ~1 ms) finds faces that fill a good part of the
+# image: visitor crops and most portraits. Full range (192 px, sparse
+# variant, ~4 ms) runs only when it finds nothing: full-length photos,
+# small faces in wide portraits.
+SHORT_RANGE = ("face_detection_short_range.tflite", 128, (8, 16, 16, 16), 2)
+FULL_RANGE = ("face_detection_full_range_sparse.tflite", 192, (4,), 1)
 MESH = "face_landmark.tflite"
-DET_SIZE = 192
 MESH_SIZE = 192
 # Thresholds that keep false positives out: BlazeFace's own 0.5 on the box,
 # and the mesh model's face-presence flag on the fitted ROI.
@@ -52,12 +56,25 @@ class Face:
         return self.box[2] * self.box[3]
 
 
-@lru_cache(maxsize=1)
-def _anchors() -> np.ndarray:
-    # Full-range BlazeFace: one layer, stride 4 -> 48x48 grid, one anchor per cell.
-    n = DET_SIZE // 4
-    ys, xs = np.mgrid[0:n, 0:n].astype(np.float32)
-    return np.stack([(xs.ravel() + 0.5) / n, (ys.ravel() + 0.5) / n], axis=1)
+@lru_cache(maxsize=4)
+def _anchors(size: int, strides: tuple[int, ...], per_layer: int) -> np.ndarray:
+    """SSD anchor centres as MediaPipe generates them (fixed size, so centres only).
+
+    Consecutive layers with the same stride share one grid, each adding
+    `per_layer` anchors per cell.
+    """
+    out = []
+    i = 0
+    while i < len(strides):
+        j = i
+        while j < len(strides) and strides[j] == strides[i]:
+            j += 1
+        n = int(np.ceil(size / strides[i]))
+        ys, xs = np.mgrid[0:n, 0:n].astype(np.float32)
+        c = np.stack([(xs.ravel() + 0.5) / n, (ys.ravel() + 0.5) / n], axis=1)
+        out.append(np.repeat(c, per_layer * (j - i), axis=0))
+        i = j
+    return np.concatenate(out)
 
 
 def _letterbox(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
@@ -73,9 +90,15 @@ def _letterbox(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, float, fl
 
 def _run_detector(rgb: np.ndarray) -> list[tuple[np.ndarray, float]]:
     """Returns [(points 8x2 in image pixels: box corners then 6 keypoints, score)]."""
-    canvas, s, ox, oy = _letterbox(rgb, DET_SIZE)
+    found = _run_one_detector(rgb, *SHORT_RANGE)
+    return found or _run_one_detector(rgb, *FULL_RANGE)
+
+
+def _run_one_detector(rgb: np.ndarray, model: str, size: int, strides: tuple[int, ...], per_layer: int
+                      ) -> list[tuple[np.ndarray, float]]:
+    canvas, s, ox, oy = _letterbox(rgb, size)
     x = canvas.astype(np.float32)[None] / 127.5 - 1.0
-    with pool(DETECTOR).get() as it:
+    with pool(model).get() as it:
         it.set_tensor(it.get_input_details()[0]["index"], x)
         it.invoke()
         outs = {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
@@ -85,13 +108,13 @@ def _run_detector(rgb: np.ndarray) -> list[tuple[np.ndarray, float]]:
     keep = np.nonzero(scores > MIN_DETECTION_SCORE)[0]
     if keep.size == 0:
         return []
-    reg = reg[keep].reshape(-1, 8, 2) / DET_SIZE
-    anchors = _anchors()[keep]
+    reg = reg[keep].reshape(-1, 8, 2) / size
+    anchors = _anchors(size, strides, per_layer)[keep]
     centre = reg[:, 0] + anchors
     half = reg[:, 1] / 2
     kps = reg[:, 2:] + anchors[:, None, :]
     pts = np.concatenate([(centre - half)[:, None], (centre + half)[:, None], kps], axis=1)
-    pts = (pts * DET_SIZE - [ox, oy]) / s  # back to image pixels
+    pts = (pts * size - [ox, oy]) / s  # back to image pixels
     return _weighted_nms(pts, scores[keep])
 
 

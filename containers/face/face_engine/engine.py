@@ -11,12 +11,14 @@ def backend_name() -> str:
     return "classical"
 
 
-def swap(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str) -> tuple[np.ndarray, dict[str, float]]:
-    return pipeline.swap(visitor_rgb, portrait_rgb, theme)
+def swap(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str
+         ) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
+    """(image, timings, portrait face mesh)."""
+    return pipeline.swap_with_face(visitor_rgb, portrait_rgb, theme)
 
 
-def restore(rgb: np.ndarray, theme: str) -> tuple[np.ndarray, dict[str, float]]:
-    return pipeline.restore(rgb, theme)
+def restore(rgb: np.ndarray, theme: str, face_mesh: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float]]:
+    return pipeline.restore(rgb, theme, face_mesh)
 
 
 def warmup() -> None:

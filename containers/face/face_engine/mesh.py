@@ -34,7 +34,7 @@ def swap_polygon(mesh: np.ndarray) -> np.ndarray:
     xy = mesh[:, :2]
     centre = xy[[lm.NOSE_TIP, 168, 6]].mean(0)
     jaw = xy[lm.JAW]
-    jaw = centre + (jaw - centre) * 0.94
+    jaw = centre + (jaw - centre) * 0.97
     # Raise the brow line by a third of the brow-to-eye gap so the brows'
     # upper edge is inside the mask with room for the feather.
     brows = xy[lm.BROW_L[:5] + lm.BROW_R[:5]]
@@ -42,7 +42,7 @@ def swap_polygon(mesh: np.ndarray) -> np.ndarray:
     up = eyes - xy[[lm.CHIN]].mean(0)
     up /= np.linalg.norm(up) + 1e-9
     gap = float(np.mean([np.linalg.norm(xy[105] - xy[159]), np.linalg.norm(xy[334] - xy[386])]))
-    brows = brows + up * gap * 0.45
+    brows = brows + up * gap * 0.8
     pts = np.concatenate([jaw, brows]).astype(np.float32)
     return cv2.convexHull(pts).reshape(-1, 2)
 
@@ -85,3 +85,40 @@ def face_region_mask(mesh: np.ndarray, shape: tuple[int, int], dilate_frac: floa
     r = max(1, int(round(face_width(mesh) * dilate_frac)))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     return cv2.dilate(m, k) > 0
+
+
+def similarity_3d(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Umeyama: scale s, rotation R, translation t minimising |s R src + t - dst|^2 (Nx3)."""
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    a, b = src - mu_s, dst - mu_d
+    cov = b.T @ a / len(src)
+    u, d, vt = np.linalg.svd(cov)
+    sign = np.ones(3)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[-1] = -1
+    r = u @ np.diag(sign) @ vt
+    s = float((d * sign).sum() / (a ** 2).sum(1).mean())
+    t = mu_d - s * r @ mu_s
+    return s, r, t
+
+
+def target_mesh(visitor: np.ndarray, portrait: np.ndarray, inner: float = 1.0, outer: float = 0.5) -> np.ndarray:
+    """Where the visitor's features go on the portrait (468x2 pixel coords).
+
+    Warping onto the portrait's mesh exactly would give the visitor the
+    portrait's eye spacing, nose length and mouth: half of what makes a face
+    recognisable. Instead the visitor's 3D mesh is turned, scaled and moved
+    onto the portrait's (a similarity in 3D, so the portrait's head pose is
+    kept), and each point moves from the portrait's position towards the
+    visitor's by a weight that is `inner` at the centre of the face and
+    falls to `outer` at the outline, where the face meets the portrait's
+    jaw, cheeks and hairline.
+    """
+    s, r, t = similarity_3d(visitor, portrait)
+    aligned = (s * visitor @ r.T + t)[:, :2]
+    p = portrait[:, :2]
+    centre = p[[1, 168, 6, 4]].mean(0)
+    fw = face_width(portrait)
+    rad = np.linalg.norm(p - centre, axis=1) / (0.5 * fw)
+    w = np.clip(1.25 - rad, outer, inner)
+    return p + (aligned - p) * w[:, None]

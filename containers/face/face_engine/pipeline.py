@@ -33,12 +33,14 @@ import numpy as np
 
 from . import blend, colour, warp
 from . import harmonise as hz
+from . import landmarks as lm
 from . import mesh as fm
 from .checks import require_usable
 from .detect import Face, detect_faces
 from .restore import denoise_sharpen
 
 THEMES = hz.THEMES
+RESTORE_SHRINK = 0.9
 
 
 class _Timer:
@@ -102,8 +104,25 @@ def skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     return m
 
 
+def core_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """bool: the face's centre (eyes, nose, mouth and between) that is always replaced."""
+    x0, y0, x1, y1 = roi
+    xy = mesh[:, :2]
+    idx = lm.EYE_L + lm.EYE_R + lm.LIPS_OUTER + lm.BROW_L[:5] + lm.BROW_R[:5] + [1, 2, 98, 327, 168]
+    hull = cv2.convexHull(xy[idx].astype(np.float32)).reshape(-1, 2)
+    c = hull.mean(0)
+    return fm.fill(c + (hull - c) * 1.05, (y1 - y0, x1 - x0), (x0, y0)) > 0
+
+
 def swap(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str) -> tuple[np.ndarray, dict[str, float]]:
     """Put the visitor's face on the portrait's largest face; returns (image, timings ms)."""
+    out, timings, _ = swap_with_face(visitor_rgb, portrait_rgb, theme)
+    return out, timings
+
+
+def swap_with_face(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str
+                   ) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
+    """swap(), also returning the portrait face's mesh (468x3): a hint for restore."""
     _check_theme(theme)
     visitor_rgb = _check(visitor_rgb, "visitor_rgb")
     portrait_rgb = _check(portrait_rgb, "portrait_rgb")
@@ -112,10 +131,10 @@ def swap(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str) -> tuple
     pf = require_usable(portrait_faces(portrait_rgb), "portrait")
     tm.lap("detect")
     out, stages = swap_faces(visitor_rgb, vf, portrait_rgb, pf)
-    for k, v in stages.items():
-        tm.out[k] = v
+    tm.out.update(stages)
     tm.out["total"] = round(sum(tm.out.values()), 2)
-    return out, tm.out
+    assert pf.mesh is not None
+    return out, tm.out, pf.mesh
 
 
 def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: Face
@@ -129,52 +148,79 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
     # Only the visitor's face (plus a margin for the resampling kernel) is rescaled.
     vroi = _roi(fm.region_polygon(vf.mesh), visitor_rgb.shape, margin=0.1 * vf.face_width)
     src, spts = warp.rescale_source(visitor_rgb, vf.mesh, scale, vroi)
-    map_x, map_y, covered = warp.dense_maps(spts, pf.mesh[:, :2], fm.triangles(), roi)
+    dst = fm.target_mesh(vf.mesh, pf.mesh)
+    map_x, map_y, covered = warp.dense_maps(spts, dst, fm.triangles(), roi)
     warped = warp.warp_image(src, map_x, map_y)
     tm.lap("warp")
     base = portrait_rgb[y0:y1, x0:x1]
-    skin = skin_mask(pf.mesh, roi) & covered
-    matched = colour.match(warped, base, skin, sigma=max(2.0, pf.face_width / 6))
+    # Skin in both faces: the portrait's features and the visitor's (now at
+    # their target positions) are left out of the colour statistics.
+    dst3 = np.concatenate([dst, pf.mesh[:, 2:]], axis=1)
+    skin = skin_mask(pf.mesh, roi) & skin_mask(dst3, roi) & covered
+    matched = colour.match(warped, base, skin, sigma=max(2.0, pf.face_width / 10))
     tm.lap("colour")
     alpha = blend.alpha_mask(pf.mesh, roi, feather=max(1.5, 0.06 * pf.face_width))
     alpha *= covered
+    alpha = blend.protect_non_skin(alpha, base, skin_mask(pf.mesh, roi), core_mask(pf.mesh, roi),
+                                   soften=0.02 * pf.face_width)
     out = portrait_rgb.copy()
     out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
     tm.lap("blend")
     return out, tm.out
 
 
-def restore(rgb: np.ndarray, theme: str) -> tuple[np.ndarray, dict[str, float]]:
-    """Denoise, sharpen and harmonise the largest face; other pixels unchanged."""
+def restore(rgb: np.ndarray, theme: str, face_mesh: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float]]:
+    """Denoise, sharpen and harmonise the largest face; other pixels unchanged.
+
+    face_mesh: the portrait face's mesh from swap_with_face (the server
+    carries it inside the swap's PNG). With it, restore works exactly inside
+    the region the swap replaced and skips detection; without it, it finds
+    the face again.
+    """
     _check_theme(theme)
     rgb = _check(rgb, "rgb")
     tm = _Timer()
-    faces = detect_faces(rgb)
-    tm.lap("detect")
-    if not faces or faces[0].mesh is None:
-        # Nothing to restore; restore never refuses (the swap already checked).
-        return rgb.copy(), tm.out
-    out, stages = restore_face(rgb, faces[0], theme)
+    if face_mesh is not None:
+        face_mesh = np.asarray(face_mesh, np.float64)
+        if face_mesh.shape != (468, 3) or not np.isfinite(face_mesh).all():
+            raise ValueError("face_mesh must be a finite 468x3 array")
+        mesh = face_mesh
+        shrink = 1.0
+    else:
+        faces = detect_faces(rgb)
+        tm.lap("detect")
+        if not faces or faces[0].mesh is None:
+            # Nothing to restore; restore never refuses (the swap already checked).
+            return rgb.copy(), tm.out
+        mesh = faces[0].mesh
+        # The face found here carries the visitor's outline, which the swap
+        # moved part of the way from the portrait's; restoring inside a
+        # polygon shrunk by 10% keeps every change inside the portrait's
+        # face region.
+        shrink = RESTORE_SHRINK
+    out, stages = restore_face(rgb, mesh, theme, shrink)
     tm.out.update(stages)
     tm.out["total"] = round(sum(tm.out.values()), 2)
     return out, tm.out
 
 
-def restore_face(rgb: np.ndarray, face: Face, theme: str) -> tuple[np.ndarray, dict[str, float]]:
-    assert face.mesh is not None
+def restore_face(rgb: np.ndarray, mesh: np.ndarray, theme: str, shrink: float = 1.0
+                 ) -> tuple[np.ndarray, dict[str, float]]:
     tm = _Timer()
-    fw = face.face_width
-    poly = fm.swap_polygon(face.mesh)
+    fw = fm.face_width(mesh)
+    poly = fm.swap_polygon(mesh)
+    c = poly.mean(0)
+    poly = c + (poly - c) * shrink
     # A wider ROI than the face, for the ring the harmonisation measures.
     roi = _roi(poly, rgb.shape, margin=0.25 * fw)
     x0, y0, x1, y1 = roi
     base = rgb[y0:y1, x0:x1]
-    alpha = blend.alpha_mask(face.mesh, roi, feather=max(1.5, 0.06 * fw))
+    alpha = blend.feather_inside(fm.fill(poly, base.shape[:2], (x0, y0)), max(1.5, 0.06 * fw))
     restored = denoise_sharpen(base, fw)
     tm.lap("restore")
-    region = fm.fill(fm.region_polygon(face.mesh), base.shape[:2], (x0, y0))
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.15 * fw) | 1, int(0.15 * fw) | 1))
-    ring = (cv2.dilate(region, k) > 0) & (region == 0)
+    region = fm.fill(fm.region_polygon(mesh), base.shape[:2], (x0, y0))
+    dist_out = cv2.distanceTransform(255 - region, cv2.DIST_L2, 3)
+    ring = (region == 0) & (dist_out < 0.15 * fw)
     styled = hz.harmonise(restored, theme, face=alpha > 0.5, ring=ring, face_width=fw,
                           seed=int(rgb.shape[0] * 7919 + rgb.shape[1]))
     out = rgb.copy()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooSmall, NoFaceDetected, Rejected
 
-MIN_CONFIDENCE = 90.0
+# Below this a detection is more likely a pattern in the background than a person.
+MIN_CONFIDENCE = 80.0
 # Below ~80 px across, the face must be upscaled so much that the swap looks soft.
 MIN_FACE_PX = 80
 MAX_YAW = 35.0

@@ -94,7 +94,8 @@ def failure_of(s3: Any, message: dict) -> tuple[str, str]:
             body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
             if body.get("error") in REJECTION_REASONS:
                 return body["error"], body.get("message") or reason
-            reason = body.get("message") or reason
+            if body.get("message"):
+                reason = f"{reason} The model said: {body['message']}"
         except (ClientError, ValueError, AttributeError):
             pass
     return InferenceFailed.__name__, reason

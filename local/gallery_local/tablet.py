@@ -1,0 +1,77 @@
+"""What a tablet does, as code: sign in, create a visit, upload through the presigned POST,
+and follow the visit's status until it ends. The demo, the benchmarks and the tests use it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+FINAL = ("DONE", "REJECTED", "FAILED")
+
+
+@dataclass
+class Visit:
+    visit_id: str
+    display_id: str
+    theme: str
+    upload_key: str
+    status: str = "WAITING_FOR_PHOTO"
+    view: dict = field(default_factory=dict)
+    uploaded_at: float = 0.0
+    finished_at: float = 0.0
+    image: bytes | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.finished_at - self.uploaded_at
+
+
+class Tablet:
+    def __init__(self, stack: Any, display_id: int | str) -> None:
+        self.stack, self.display_id = stack, str(display_id)
+        self.http = requests.Session()
+        self.token = stack.tablet_token(display_id)
+
+    def start_visit(self, theme: str, consent: bool = True) -> tuple[int, dict]:
+        resp = self.http.post(f"{self.stack.api.url}/visits", json={"theme": theme, "consent": consent},
+                              headers={"Authorization": self.token}, timeout=10)
+        return resp.status_code, resp.json()
+
+    def upload(self, created: dict, photo: bytes, content_type: str = "image/jpeg") -> requests.Response:
+        upload = created["upload"]
+        fields = {**upload["fields"], "Content-Type": content_type}
+        return self.http.post(upload["url"], data=fields, files={"file": ("photo", photo, content_type)}, timeout=60)
+
+    def status(self, visit_id: str) -> tuple[int, dict]:
+        resp = self.http.get(f"{self.stack.api.url}/visits/{visit_id}", timeout=10)
+        return resp.status_code, resp.json()
+
+    def visit(self, photo: bytes, theme: str, content_type: str = "image/jpeg", timeout: float = 120) -> Visit:
+        """One whole visit; returns when the visit is final (or the timeout passes)."""
+        code, created = self.start_visit(theme)
+        if code != 201:
+            raise RuntimeError(f"POST /visits answered {code}: {created}")
+        visit = Visit(created["visitId"], created["displayId"], theme, created["upload"]["key"])
+        visit.uploaded_at = time.perf_counter()
+        resp = self.upload(created, photo, content_type)
+        if resp.status_code >= 300:
+            raise RuntimeError(f"The upload was refused ({resp.status_code}): {resp.text[:300]}")
+        return self.follow(visit, timeout)
+
+    def follow(self, visit: Visit, timeout: float = 120) -> Visit:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            code, view = self.status(visit.visit_id)
+            if code == 200 and view.get("status") in FINAL:
+                visit.finished_at = time.perf_counter()
+                visit.status, visit.view = view["status"], view
+                if view.get("imageUrl"):
+                    visit.image = self.http.get(view["imageUrl"], timeout=30).content
+                return visit
+            time.sleep(0.05)
+        visit.finished_at = time.perf_counter()
+        visit.status = "TIMED_OUT"
+        return visit
