@@ -210,11 +210,12 @@ def main() -> int:
                 pipeline._cache.clear()
                 t0 = time.perf_counter()
                 try:
-                    swapped, t_swap = pipeline.swap(crop, pimg, theme)
+                    swapped, t_swap, mesh = pipeline.swap_with_face(crop, pimg, theme)
                 except Refused as r:
                     swap_refusals[vname] = r.reason
                     continue
-                result, t_rest = pipeline.restore(swapped, theme)
+                # As the server does: the swap's PNG carries the face mesh to restore.
+                result, t_rest = pipeline.restore(swapped, theme, mesh)
                 total_ms = (time.perf_counter() - t0) * 1000
                 m = per_theme[theme]
                 for k in ("detect", "warp", "colour", "blend"):

@@ -29,11 +29,15 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     ResourceCondition,
     StateTaskServiceCallback,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
+from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.utilities.arns import parse_arn
 
 log = logging.getLogger("gallery_local.lambda")
+TIMES: list = []
 
 # --- Lambda: run the real handler in-process --------------------------------------------------
 # moto runs every invocation (Invoke, Step Functions lambda:invoke, SNS -> Lambda) through
@@ -50,16 +54,22 @@ def register_function(name: str, code_dir: Path) -> None:
 
 
 def _load_handler(fn: LambdaFunction) -> Callable:
-    code_dir = _code_dirs.get(fn.function_name)
+    return load_handler(fn.function_name, fn.handler)
+
+
+def load_handler(function_name: str, handler: str) -> Callable:
+    """Import a function's handler once (the local stack calls this at start, so the first visit
+    does not pay every function's import time)."""
+    code_dir = _code_dirs.get(function_name)
     if code_dir is None:
-        raise RuntimeError(f"Function {fn.function_name} has no local code directory; is it in template.yaml?")
-    module_name, attr = fn.handler.rsplit(".", 1)
-    key = (str(code_dir), fn.handler)
+        raise RuntimeError(f"Function {function_name} has no local code directory; is it in template.yaml?")
+    module_name, attr = handler.rsplit(".", 1)
+    key = (str(code_dir), handler)
     with _import_lock:
         if key not in _handlers:
             # Every function's module is called `app`; load each under its own name.
             spec = importlib.util.spec_from_file_location(
-                f"lambda_{fn.function_name}_{module_name}".replace("-", "_"),
+                f"lambda_{function_name}_{module_name}".replace("-", "_"),
                 code_dir / (module_name.replace(".", "/") + ".py"),
             )
             module = importlib.util.module_from_spec(spec)
@@ -85,8 +95,10 @@ def _context(fn: LambdaFunction) -> Any:
 def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     if isinstance(event, (str, bytes)):
         event = json.loads(event or "{}")
+    started = time.perf_counter()
     try:
         result = _load_handler(self)(event if event is not None else {}, _context(self))
+        TIMES.append((self.function_name, started, time.perf_counter()))
         return json.dumps(result), False, ""
     except Exception as e:  # the Lambda runtime reports any exception the same way
         log.info("%s raised %s: %s", self.function_name, type(e).__name__, e)
@@ -178,6 +190,23 @@ def _evaluate_with_timeout(self: StateTaskServiceCallback, env: Any) -> None:
     _original_evaluate_with_timeout(self, env)
 
 
+# --- Step Functions: service clients are made once ---------------------------------------------
+# The interpreter builds a new boto3 client for every Lambda and DynamoDB task (about 10 ms of
+# CPU each, under the GIL every other request needs). Clients are thread-safe; reuse them.
+
+_original_boto_client_for = boto_client.boto_client_for
+_sfn_clients: dict[tuple, Any] = {}
+_sfn_clients_lock = threading.Lock()
+
+
+def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    key = (region, service, boto_client.moto_server_port(), repr(state_credentials))
+    with _sfn_clients_lock:
+        if key not in _sfn_clients:
+            _sfn_clients[key] = _original_boto_client_for(region, service, state_credentials)
+        return _sfn_clients[key]
+
+
 # --- Rekognition DetectFaces: answered by the local face engine ---------------------------------
 
 _face_detector: Callable[[bytes], list[dict]] | None = None
@@ -249,6 +278,8 @@ ORIGINALS = {
     "StepFunctionResponse.send_task_failure": StepFunctionResponse.send_task_failure,
     "StepFunctionsParserBackend._get_executions": StepFunctionsParserBackend._get_executions,
     "StateTaskServiceCallback._evaluate_with_timeout": StateTaskServiceCallback._evaluate_with_timeout,
+    "lambda_eval_utils.boto_client_for": lambda_eval_utils.boto_client_for,
+    "state_task_service_dynamodb.boto_client_for": state_task_service_dynamodb.boto_client_for,
     "RekognitionResponse.detect_faces": getattr(RekognitionResponse, "detect_faces", None),
     "SageMakerRuntimeResponse.invoke_endpoint_async": SageMakerRuntimeResponse.invoke_endpoint_async,
 }
@@ -264,6 +295,8 @@ def install() -> None:
     StepFunctionResponse.send_task_failure = _send_task_failure
     StepFunctionsParserBackend._get_executions = _get_executions
     StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout
+    lambda_eval_utils.boto_client_for = _cached_boto_client_for
+    state_task_service_dynamodb.boto_client_for = _cached_boto_client_for
     RekognitionResponse.detect_faces = _detect_faces
     SageMakerRuntimeResponse.invoke_endpoint_async = _invoke_endpoint_async
     _installed = True

@@ -206,6 +206,7 @@ class LocalStack:
                 Environment={"Variables": self.function_env},
             )
             moto_hooks.register_function(name, self.root / props["CodeUri"])
+            moto_hooks.load_handler(name, props.get("Handler", "app.handler"))
             for event in (props.get("Events") or {}).values():
                 ev = self.resolver.value(event.get("Properties") or {})
                 if event["Type"] == "SNS":

@@ -30,6 +30,9 @@ class Visit:
 
 
 class Tablet:
+    # As often as a tablet asks for its visit's status; each poll is a Lambda call and a read.
+    poll_seconds = 0.25
+
     def __init__(self, stack: Any, display_id: int | str) -> None:
         self.stack, self.display_id = stack, str(display_id)
         self.http = requests.Session()
@@ -71,7 +74,7 @@ class Tablet:
                 if view.get("imageUrl"):
                     visit.image = self.http.get(view["imageUrl"], timeout=30).content
                 return visit
-            time.sleep(0.05)
+            time.sleep(self.poll_seconds)
         visit.finished_at = time.perf_counter()
         visit.status = "TIMED_OUT"
         return visit

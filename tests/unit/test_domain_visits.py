@@ -128,7 +128,8 @@ def test_claim_is_once_only_under_concurrent_deliveries(table, atomic_updates):
         barrier = threading.Barrier(2)
         results: list[str] = []
 
-        def deliver(n: int, visit_id: str = visit_id, barrier: threading.Barrier = barrier) -> None:
+        def deliver(n: int, visit_id: str = visit_id, barrier: threading.Barrier = barrier,
+                    results: list[str] = results) -> None:
             own = resource(n + 1).Table(TABLE)
             barrier.wait()
             try:

@@ -84,11 +84,23 @@ def test_swap_then_restore_returns_png_and_timings(server: str) -> None:
     src = np.asarray(Image.open(portrait_path).convert("RGB"))
     assert out.shape == src.shape
     assert not np.array_equal(out, src)
+    # The swap's PNG carries the face mesh, so restore need not detect again.
+    assert "face-engine:mesh" in Image.open(io.BytesIO(data)).info
     # An explicit task wins over ENGINE_TASK (swap in this server's env).
     body = json.dumps({"task": "restore", "image": base64.b64encode(data).decode(), "theme": "painting"}).encode()
     status, headers, data2 = _post(server, body)
     assert status == 200 and headers["Content-Type"] == "image/png"
-    assert "harmonise" in json.loads(headers["X-Engine-Timings"])
+    rt = json.loads(headers["X-Engine-Timings"])
+    assert "harmonise" in rt and "detect" not in rt
+    restored = np.asarray(Image.open(io.BytesIO(data2)))
+    assert restored.shape == src.shape and not np.array_equal(restored, out)
+    # The same image without the hint (re-encoded by Pillow) is restored too.
+    buf = io.BytesIO()
+    Image.fromarray(out).save(buf, "PNG")
+    body = json.dumps({"task": "restore", "image": base64.b64encode(buf.getvalue()).decode(),
+                       "theme": "painting"}).encode()
+    status, headers, _ = _post(server, body)
+    assert status == 200 and "detect" in json.loads(headers["X-Engine-Timings"])
 
 
 def test_task_defaults_to_engine_task_env(server: str) -> None:

@@ -31,10 +31,15 @@ def test_swap_and_restore_leave_outside_pixels_unchanged(mona: np.ndarray, theme
     assert np.array_equal(out[~region], mona[~region])
     # The face itself really changed.
     assert np.abs(out[region].astype(int) - mona[region]).mean() > 5
-    restored, rt = pipeline.restore(out, theme)
-    assert {"restore", "harmonise"} <= rt.keys()
-    assert np.array_equal(restored[~region], mona[~region])
-    assert not np.array_equal(restored[region], out[region])
+    # Restore both ways: with the swap's mesh hint (as the server passes it
+    # inside the PNG) and finding the face again.
+    _, _, mesh = pipeline.swap_with_face(visitor, mona, theme)
+    for hint in (mesh, None):
+        restored, rt = pipeline.restore(out, theme, hint)
+        assert {"restore", "harmonise"} <= rt.keys()
+        assert ("detect" in rt) == (hint is None)
+        assert np.array_equal(restored[~region], mona[~region])
+        assert not np.array_equal(restored[region], out[region])
 
 
 def test_swap_carries_the_visitors_identity(ident: Identity, mona: np.ndarray) -> None:

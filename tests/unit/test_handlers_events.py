@@ -111,9 +111,8 @@ def resolve(value: Any) -> str:
 
 
 ENVIRONMENT = {k: resolve(v) for k, v in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"].items()}
-TABLES = {
-    logical: plain(r["Properties"]) for logical, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"
-}
+TABLES = {logical: plain(r["Properties"])
+          for logical, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
 
 
 @dataclass
@@ -194,7 +193,8 @@ def stack(monkeypatch: pytest.MonkeyPatch):
         s3, ddb = session().client("s3"), session().resource("dynamodb")
         s3.create_bucket(Bucket=BUCKET)
         for logical, props in TABLES.items():
-            kwargs = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in props}
+            kwargs = {k: v for k, v in props.items()
+                      if k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")}
             ddb.create_table(TableName=physical_name(logical), BillingMode=props["BillingMode"], **kwargs)
         yield Stack(s3, ddb)
 
@@ -253,6 +253,9 @@ def _walk(node: Any, key: str | None = None):
         yield key, node
 
 
+VISIT_OBJECT = r"(uploads/\d+/|faces/|results/|inference/swaps/)\w+\.\w+"
+
+
 def test_events_use_one_visit_and_one_bucket():
     for name in EVENT_FILES:
         event = load(name)
@@ -266,7 +269,7 @@ def test_events_use_one_visit_and_one_bucket():
                 assert value == BUCKET, name
             if isinstance(value, str) and value.startswith("s3://"):
                 assert value.startswith(f"s3://{BUCKET}/"), (name, value)
-            if isinstance(value, str) and re.fullmatch(r"(uploads/\d+/|faces/|results/|inference/swaps/)\w+\.\w+", value):
+            if isinstance(value, str) and re.fullmatch(VISIT_OBJECT, value):
                 assert VISIT in value, (name, value)
 
 
@@ -557,6 +560,16 @@ def test_create_visit_returns_a_presigned_post_for_its_own_upload_key(stack: Sta
     retention = int(ENVIRONMENT["RESULT_RETENTION_DAYS"]) * 86400
     assert before + retention <= item["expiresAt"] <= int(time.time()) + retention
     assert body["expiresAt"] == item["expiresAt"]
+
+
+@pytest.mark.xfail(strict=True, reason="gallery.runtime makes S3 clients without signature_version='s3v4'; in "
+                                       "us-east-1 and other pre-2014 regions botocore then presigns with SigV2, "
+                                       "which buckets created after 2020-06-24 refuse")
+def test_presigned_upload_and_image_urls_use_sigv4(stack: Stack):
+    upload = body_of(invoke("create_visit", load("create_visit")))["upload"]
+    assert upload["fields"].get("x-amz-algorithm") == "AWS4-HMAC-SHA256"
+    stack.put_visit(status="DONE", resultKey=f"results/{VISIT}.png")
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in body_of(invoke("get_visit", load("get_visit")))["imageUrl"]
 
 
 @pytest.mark.parametrize("body,error", [

@@ -41,36 +41,15 @@ def composite(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> np.ndarra
     return out
 
 
-def protect_non_skin(alpha: np.ndarray, base_rgb: np.ndarray, skin: np.ndarray, keep_core: np.ndarray,
-                     soften: float) -> np.ndarray:
-    """Lower alpha where the portrait shows something other than skin near the mask edge.
+def protect_non_skin(alpha: np.ndarray, skin_prob: np.ndarray, keep_core: np.ndarray, soften: float) -> np.ndarray:
+    """Lower alpha where the portrait shows something other than skin.
 
-    Hair falling over the forehead or cheek, a hat brim, the rim of glasses:
-    they differ in colour from the portrait's own skin (Mahalanobis distance
-    in LAB, measured on `skin`). Inside `keep_core` (the eyes, brows, nose
-    and mouth, which are not skin-coloured either but must be replaced)
-    nothing is protected.
+    Hair falling over the forehead or cheek, a hat brim, the rim of glasses
+    differ in colour from the portrait's own skin (colour.skin_probability).
+    Inside `keep_core` (the eyes, brows, nose and mouth, which are not
+    skin-coloured either but must be replaced) nothing is protected.
     """
-    if skin.sum() < 50:
-        return alpha
-    # The protection map is smooth, so it is computed at reduced size.
-    h, w = alpha.shape
-    f = max(1.0, soften / 2.0)
-    size = (max(1, round(w / f)), max(1, round(h / f)))
-    lab = cv2.cvtColor(cv2.resize(base_rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB).astype(np.float32)
-    small_skin = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    if small_skin.sum() < 20:
-        return alpha
-    s = lab[small_skin]
-    mu = s.mean(0)
-    cov = np.cov(s, rowvar=False) + np.eye(3) * 4.0
-    inv = np.linalg.inv(cov).astype(np.float32)
-    d = lab - mu
-    m2 = np.einsum("...i,ij,...j->...", d, inv, d)
-    # Within ~3 sigma is skin; protection ramps in from 3 to 5 sigma.
-    protect = np.clip((np.sqrt(m2) - 3.0) / 2.0, 0.0, 1.0).astype(np.float32)
-    protect = cv2.GaussianBlur(protect, (0, 0), max(0.5, soften / f))
-    protect = cv2.resize(protect, (w, h), interpolation=cv2.INTER_LINEAR)
+    protect = cv2.GaussianBlur(1.0 - skin_prob, (0, 0), max(0.5, soften))
     protect[keep_core] = 0.0
     out = alpha * (1.0 - protect)
     out[alpha <= 0] = 0.0

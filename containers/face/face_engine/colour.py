@@ -30,6 +30,42 @@ def _masked_blur(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(lo, (wd, h), interpolation=cv2.INTER_LINEAR)
 
 
+def skin_probability(rgb: np.ndarray, seed: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """float32 0..1 per pixel: how much it looks like the skin sampled in `seed` (bool).
+
+    Mahalanobis distance in LAB (luminance down-weighted) to the seed's colour distribution (trimmed
+    once, so stray hair or shadow in the seed does not widen it): within 3
+    sigma counts as skin, beyond 5 as not. Computed at 1/scale resolution
+    (the callers only need a smooth map) and returned at full size.
+    """
+    h, w = seed.shape
+    f = max(1.0, scale)
+    size = (max(1, round(w / f)), max(1, round(h / f)))
+    lab = cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB).astype(np.float32)
+    # Luminance counts for little: the shadowed half of a side-lit face is
+    # still skin (it must feed the lighting field), while hair and hats
+    # differ in hue and saturation as well as in brightness.
+    lab[..., 0] *= 0.35
+    sm = cv2.resize(seed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    if sm.sum() < 20:
+        return np.ones((h, w), np.float32)
+    s = lab[sm]
+    for _ in range(2):
+        mu = s.mean(0)
+        inv = np.linalg.inv(np.cov(s, rowvar=False) + np.eye(3) * 4.0).astype(np.float32)
+        d2 = np.einsum("ni,ij,nj->n", s - mu, inv, s - mu)
+        keep = d2 < np.percentile(d2, 85)
+        if keep.sum() < 20:
+            break
+        s = s[keep]
+    d = lab - mu
+    dist = np.sqrt(np.einsum("...i,ij,...j->...", d, inv, d))
+    prob = np.clip((5.0 - dist) / 2.0, 0.0, 1.0).astype(np.float32)
+    if f > 1.0:
+        prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+    return prob
+
+
 def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
     """visitor_rgb recoloured and relit like portrait_rgb (same-size ROIs, uint8 RGB).
 
@@ -56,8 +92,18 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, s
     det_v = v[..., 0] - lo_v[..., 0]
     det_p = p[..., 0] - lo_p[..., 0]
     gain = float(np.clip((det_p[skin].std() + 1e-3) / (det_v[skin].std() + 1e-3), 0.8, 1.3))
+    det_v = det_v * gain
+    # Harsh light in the visitor's photo (a half-lit face, a shiny nose)
+    # survives as mid-scale detail. Soft-limit that band's swings to what
+    # the portrait's own skin shows; the fine band (pores, lashes, the edges
+    # of eyes and brows) passes untouched.
+    mid_v = cv2.GaussianBlur(det_v, (0, 0), sigma / 3)
+    mid_p = cv2.GaussianBlur(det_p, (0, 0), sigma / 3)
+    knee = max(6.0, 3.0 * float(mid_p[skin].std()))
+    import os
+    if os.environ.get('MID','1')=='1': det_v = det_v - mid_v + knee * np.tanh(mid_v / knee)
     out = np.empty_like(v)
-    out[..., 0] = np.clip(lo_p[..., 0] + det_v * gain, 0, 100)
+    out[..., 0] = np.clip(lo_p[..., 0] + det_v, 0, 100)
     # Chroma: the portrait's hue, with the visitor's saturation relative to
     # their own skin (sclera and teeth stay neutral, lips stay more
     # saturated than skin). Adding chroma detail instead turned the eyes

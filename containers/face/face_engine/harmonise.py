@@ -96,22 +96,25 @@ def painting(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: fl
 
 def animation(roi: np.ndarray, face_width: float) -> np.ndarray:
     small, _ = _downscale(roi, face_width, 160.0)
-    flat = cv2.edgePreservingFilter(small, flags=cv2.RECURS_FILTER, sigma_s=20, sigma_r=0.35)
-    flat = cv2.edgePreservingFilter(flat, flags=cv2.RECURS_FILTER, sigma_s=10, sigma_r=0.25)
+    flat = cv2.edgePreservingFilter(small, flags=cv2.RECURS_FILTER, sigma_s=12, sigma_r=0.3)
     lab = cv2.cvtColor(flat, cv2.COLOR_RGB2LAB).astype(np.float32)
     # Cel shading: luminance snapped to 4 bands with a soft step between them.
     step = 255.0 / 4
     x = lab[..., 0] / step
     frac = x - np.floor(x)
     soft = np.clip((frac - 0.5) * 6.0 + 0.5, 0.0, 1.0)
-    lab[..., 0] = (np.floor(x) + soft) * step * 0.8 + lab[..., 0] * 0.2
+    lab[..., 0] = (np.floor(x) + soft) * step * 0.6 + lab[..., 0] * 0.4
     flat = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     # XDoG outlines on the small image: only the strongest dark edges.
     g = _gray(small)
     dog = cv2.GaussianBlur(g, (0, 0), 1.0) - 0.98 * cv2.GaussianBlur(g, (0, 0), 1.6)
     lines = np.clip((-dog - 2.5) / 5.0, 0.0, 1.0)
     out = flat.astype(np.float32) * (1.0 - 0.75 * lines[..., None])
-    return _upscale(np.clip(out, 0, 255).astype(np.uint8), roi.shape)
+    out = _upscale(np.clip(out, 0, 255).astype(np.uint8), roi.shape).astype(np.float32)
+    # A little of the fine detail survives, as in hand-inked cels of a real
+    # person; without it the likeness goes with the texture.
+    detail = roi.astype(np.float32) - cv2.GaussianBlur(roi, (0, 0), 1.5).astype(np.float32)
+    return np.clip(out + 0.3 * detail, 0, 255).astype(np.uint8)
 
 
 def harmonise(roi: np.ndarray, theme: str, face: np.ndarray, ring: np.ndarray, face_width: float,

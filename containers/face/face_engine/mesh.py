@@ -42,7 +42,7 @@ def swap_polygon(mesh: np.ndarray) -> np.ndarray:
     up = eyes - xy[[lm.CHIN]].mean(0)
     up /= np.linalg.norm(up) + 1e-9
     gap = float(np.mean([np.linalg.norm(xy[105] - xy[159]), np.linalg.norm(xy[334] - xy[386])]))
-    brows = brows + up * gap * 0.8
+    brows = brows + up * gap * 1.2
     pts = np.concatenate([jaw, brows]).astype(np.float32)
     return cv2.convexHull(pts).reshape(-1, 2)
 
@@ -102,7 +102,7 @@ def similarity_3d(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, 
     return s, r, t
 
 
-def target_mesh(visitor: np.ndarray, portrait: np.ndarray, inner: float = 1.0, outer: float = 0.5) -> np.ndarray:
+def target_mesh(visitor: np.ndarray, portrait: np.ndarray, inner: float = 1.0, outer: float = 0.7) -> np.ndarray:
     """Where the visitor's features go on the portrait (468x2 pixel coords).
 
     Warping onto the portrait's mesh exactly would give the visitor the

@@ -41,6 +41,9 @@ from .restore import denoise_sharpen
 
 THEMES = hz.THEMES
 RESTORE_SHRINK = 0.9
+import os
+UPPER = os.environ.get('UPPER','1')=='1'
+MID = os.environ.get('MID','1')=='1'
 
 
 class _Timer:
@@ -54,13 +57,13 @@ class _Timer:
         self.t = now
 
 
-def _check(rgb: np.ndarray, name: str) -> np.ndarray:
+def check_rgb(rgb: np.ndarray, name: str) -> np.ndarray:
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"{name} must be an HxWx3 uint8 RGB array")
     return np.ascontiguousarray(rgb)
 
 
-def _check_theme(theme: str) -> None:
+def check_theme(theme: str) -> None:
     if theme not in THEMES:
         raise ValueError(f"unknown theme {theme!r}; expected one of {', '.join(THEMES)}")
 
@@ -104,6 +107,27 @@ def skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     return m
 
 
+def core_skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """bool: cheeks and nose, the surest skin of a face, to sample its colour from."""
+    x0, y0, x1, y1 = roi
+    shape = (y1 - y0, x1 - x0)
+    m = np.zeros(shape, bool)
+    for idx in (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE, lm.NOSE_CORE):
+        m |= fm.fill(mesh[idx, :2], shape, (x0, y0)) > 0
+    return m
+
+
+def _above_eyes(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """bool: ROI pixels above the line through the eye centres (along the face's own up)."""
+    x0, y0, x1, y1 = roi
+    eyes = np.array([mesh[lm.EYE_L, :2].mean(0), mesh[lm.EYE_R, :2].mean(0)])
+    centre = eyes.mean(0)
+    up = centre - mesh[lm.CHIN, :2]
+    up /= np.linalg.norm(up) + 1e-9
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    return (gx - centre[0]) * up[0] + (gy - centre[1]) * up[1] > 0
+
+
 def core_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     """bool: the face's centre (eyes, nose, mouth and between) that is always replaced."""
     x0, y0, x1, y1 = roi
@@ -123,9 +147,9 @@ def swap(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str) -> tuple
 def swap_with_face(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str
                    ) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
     """swap(), also returning the portrait face's mesh (468x3): a hint for restore."""
-    _check_theme(theme)
-    visitor_rgb = _check(visitor_rgb, "visitor_rgb")
-    portrait_rgb = _check(portrait_rgb, "portrait_rgb")
+    check_theme(theme)
+    visitor_rgb = check_rgb(visitor_rgb, "visitor_rgb")
+    portrait_rgb = check_rgb(portrait_rgb, "portrait_rgb")
     tm = _Timer()
     vf = require_usable(detect_faces(visitor_rgb), "visitor")
     pf = require_usable(portrait_faces(portrait_rgb), "portrait")
@@ -154,14 +178,31 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
     tm.lap("warp")
     base = portrait_rgb[y0:y1, x0:x1]
     # Skin in both faces: the portrait's features and the visitor's (now at
-    # their target positions) are left out of the colour statistics.
+    # their target positions) are left out, and so is whatever is not
+    # skin-coloured (the portrait's hair or hat inside the polygon, the
+    # visitor's beard or glasses), so that it neither darkens the lighting
+    # field nor gets replaced by it.
     dst3 = np.concatenate([dst, pf.mesh[:, 2:]], axis=1)
-    skin = skin_mask(pf.mesh, roi) & skin_mask(dst3, roi) & covered
+    geometric = skin_mask(pf.mesh, roi) & skin_mask(dst3, roi) & covered
+    seed = core_skin_mask(pf.mesh, roi)
+    scale = max(1.0, pf.face_width / 128.0)
+    p_skin = colour.skin_probability(base, seed, scale)
+    v_skin = colour.skin_probability(warped, seed & covered, scale)
+    skin = geometric & (p_skin > 0.5) & (v_skin > 0.5)
+    if skin.sum() < 0.2 * geometric.sum():  # a flat-lit or monochrome oddity: fall back
+        skin = geometric
     matched = colour.match(warped, base, skin, sigma=max(2.0, pf.face_width / 10))
     tm.lap("colour")
     alpha = blend.alpha_mask(pf.mesh, roi, feather=max(1.5, 0.06 * pf.face_width))
     alpha *= covered
-    alpha = blend.protect_non_skin(alpha, base, skin_mask(pf.mesh, roi), core_mask(pf.mesh, roi),
+    core = core_mask(pf.mesh, roi)
+    alpha = blend.protect_non_skin(alpha, p_skin, core, soften=0.02 * pf.face_width)
+    # The visitor's own hair (a low hairline, curls at the temples) is not
+    # brought along either: above the eyes, where the visitor's warped
+    # pixels are not skin, the portrait shows through. Below the eyes a
+    # beard or moustache is part of the likeness, so it stays.
+    upper = _above_eyes(pf.mesh, roi)
+    if UPPER: alpha = blend.protect_non_skin(alpha, np.where(upper, v_skin, 1.0).astype(np.float32), core,
                                    soften=0.02 * pf.face_width)
     out = portrait_rgb.copy()
     out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
@@ -177,8 +218,8 @@ def restore(rgb: np.ndarray, theme: str, face_mesh: np.ndarray | None = None) ->
     the region the swap replaced and skips detection; without it, it finds
     the face again.
     """
-    _check_theme(theme)
-    rgb = _check(rgb, "rgb")
+    check_theme(theme)
+    rgb = check_rgb(rgb, "rgb")
     tm = _Timer()
     if face_mesh is not None:
         face_mesh = np.asarray(face_mesh, np.float64)
@@ -204,8 +245,12 @@ def restore(rgb: np.ndarray, theme: str, face_mesh: np.ndarray | None = None) ->
     return out, tm.out
 
 
-def restore_face(rgb: np.ndarray, mesh: np.ndarray, theme: str, shrink: float = 1.0
+def restore_face(rgb: np.ndarray, mesh: np.ndarray, theme: str, shrink: float = 1.0, denoise: bool = True
                  ) -> tuple[np.ndarray, dict[str, float]]:
+    """Restore then harmonise inside the (shrunk) swap polygon of `mesh`.
+
+    denoise=False when a learned restorer already ran: only harmonise.
+    """
     tm = _Timer()
     fw = fm.face_width(mesh)
     poly = fm.swap_polygon(mesh)
@@ -216,7 +261,7 @@ def restore_face(rgb: np.ndarray, mesh: np.ndarray, theme: str, shrink: float = 
     x0, y0, x1, y1 = roi
     base = rgb[y0:y1, x0:x1]
     alpha = blend.feather_inside(fm.fill(poly, base.shape[:2], (x0, y0)), max(1.5, 0.06 * fw))
-    restored = denoise_sharpen(base, fw)
+    restored = denoise_sharpen(base, fw) if denoise else base
     tm.lap("restore")
     region = fm.fill(fm.region_polygon(mesh), base.shape[:2], (x0, y0))
     dist_out = cv2.distanceTransform(255 - region, cv2.DIST_L2, 3)

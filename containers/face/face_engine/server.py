@@ -97,8 +97,9 @@ def encode_png(rgb: np.ndarray, mesh: np.ndarray | None = None) -> bytes:
     text = MESH_KEY.encode("latin-1") + b"\0" + base64.b64encode(np.asarray(mesh, "<f4").tobytes())
     chunk = struct.pack(">I", len(text)) + b"tEXt" + text
     chunk += struct.pack(">I", zlib.crc32(b"tEXt" + text) & 0xFFFFFFFF)
-    # Insert before IEND (the last 12 bytes of every PNG).
-    return png[:-12] + chunk + png[-12:]
+    # Right after IHDR (8-byte signature + 25-byte IHDR chunk), so that
+    # readers see it without decoding the pixels first.
+    return png[:33] + chunk + png[33:]
 
 
 def handle(body: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -1,7 +1,8 @@
 """What every handler needs from its Lambda environment: settings, AWS clients, Powertools.
 
-Clients are cached per endpoint setting, because a warm Lambda reuses them between calls and
-a process running several stacks (tests) must not talk to a previous one."""
+Clients and tables are made once per endpoint setting and reused, as a warm Lambda reuses
+them between calls (making a boto3 session costs far more than a call). The endpoint is part
+of the key so a process that runs several local stacks (tests) never talks to an old one."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-_local = threading.local()
+_lock = threading.Lock()
+_tables: dict[tuple[str, str | None], Any] = {}
 
 
 def setting(name: str) -> str:
@@ -26,9 +28,15 @@ def setting(name: str) -> str:
         raise RuntimeError(f"The function's environment has no {name}; see template.yaml Globals.") from None
 
 
+@lru_cache(maxsize=8)
+def _session(endpoint: str | None, region: str | None) -> boto3.session.Session:
+    return boto3.session.Session(region_name=region)
+
+
 @lru_cache(maxsize=64)
 def _client(service: str, endpoint: str | None, region: str | None) -> Any:
-    return boto3.session.Session().client(service, region_name=region)
+    with _lock:  # sessions are not thread-safe while they build clients
+        return _session(endpoint, region).client(service)
 
 
 def client(service: str) -> Any:
@@ -36,18 +44,18 @@ def client(service: str) -> Any:
 
 
 def table(env_name: str) -> Any:
-    """A DynamoDB Table for the table named in `env_name`. Resources are not thread-safe,
-    so each thread gets its own."""
-    key = (setting(env_name), os.environ.get("AWS_ENDPOINT_URL"))
-    cache = _local.__dict__.setdefault("tables", {})
-    if key not in cache:
-        session = boto3.session.Session()
-        cache[key] = session.resource("dynamodb", region_name=os.environ.get("AWS_REGION")).Table(key[0])
-    return cache[key]
+    """The DynamoDB Table named in `env_name`. Its item actions only call the underlying
+    (thread-safe) client, so one Table serves every thread."""
+    endpoint, region = os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION")
+    key = (setting(env_name), endpoint)
+    with _lock:
+        if key not in _tables:
+            _tables[key] = _session(endpoint, region).resource("dynamodb").Table(key[0])
+        return _tables[key]
 
 
 def credentials() -> Any:
-    return boto3.session.Session().get_credentials()
+    return _session(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION")).get_credentials()
 
 
 def region() -> str:

@@ -1,0 +1,163 @@
+"""gallery.display: the tile a display shows, the displays list, and the signed mutation."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import boto3
+import pytest
+from botocore.credentials import Credentials
+from moto import mock_aws
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = ROOT / "layers" / "gallery" / "python"
+if str(LAYER) not in sys.path:
+    sys.path.insert(0, str(LAYER))
+
+from gallery import display  # noqa: E402
+
+REGION = "us-east-1"
+BUCKET = "past-life-gallery-dev-photobucket"
+VISIT = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        displays = session.resource("dynamodb").create_table(
+            TableName="displays", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "displayId", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "displayId", "KeyType": "HASH"}])
+        yield s3, displays
+
+
+def _signed_key(url: str) -> tuple[str, int]:
+    """(path, seconds the URL stays valid) of a presigned GET, SigV4 or SigV2."""
+    u = urlparse(url)
+    query = parse_qs(u.query)
+    if "X-Amz-Signature" in query:
+        return u.path, int(query["X-Amz-Expires"][0])
+    assert "Signature" in query, url
+    return u.path, int(query["Expires"][0]) - int(time.time())
+
+
+def test_a_done_tile_shows_the_signed_result_and_the_story(aws):
+    s3, _ = aws
+    tile = display.tile(s3, BUCKET, {
+        "status": "DONE", "visit": {"visitId": VISIT, "displayId": 3, "theme": "painting", "bucket": BUCKET},
+        "resultKey": f"results/{VISIT}.png",
+        "portrait": {"portraitId": "mona-lisa", "title": "Lisa, Florence, 1503", "story": "In Florence..."},
+    })
+    url = tile.pop("imageUrl")
+    assert tile == {"displayId": "3", "visitId": VISIT, "status": "DONE", "theme": "painting",
+                    "story": "In Florence...", "title": "Lisa, Florence, 1503"}
+    path, valid = _signed_key(url)
+    assert path.endswith(f"/results/{VISIT}.png") and BUCKET in url
+    assert display.IMAGE_URL_SECONDS - 5 <= valid <= display.IMAGE_URL_SECONDS == 3600
+
+
+def test_a_done_tile_without_story_leaves_it_out(aws):
+    s3, _ = aws
+    tile = display.tile(s3, BUCKET, {"status": "DONE", "visit": {"visitId": VISIT, "displayId": "3"},
+                                     "resultKey": f"results/{VISIT}.png", "portrait": None})
+    assert set(tile) == {"displayId", "visitId", "status", "imageUrl"}
+
+
+@pytest.mark.parametrize("outcome,reason", [
+    ({"status": "REJECTED", "reason": "FaceTooSmall", "message": "Please come closer."}, "Please come closer."),
+    ({"status": "FAILED", "reason": "States.Timeout"}, "States.Timeout"),
+])
+def test_an_unsuccessful_tile_shows_the_reason_and_no_image(aws, outcome, reason):
+    s3, _ = aws
+    tile = display.tile(s3, BUCKET, {**outcome, "visit": {"visitId": VISIT, "displayId": "3", "theme": "travel"}})
+    assert tile == {"displayId": "3", "visitId": VISIT, "status": outcome["status"], "theme": "travel",
+                    "reason": reason}
+
+
+def test_current_lists_displays_in_number_order_with_fresh_urls(aws):
+    s3, displays = aws
+    displays.put_item(Item={"displayId": "10", "status": "DEFAULT"})
+    displays.put_item(Item={"displayId": "2", "status": "DONE", "visitId": VISIT,
+                            "imageUrl": "https://expired.example/old"})
+    displays.put_item(Item={"displayId": "1", "status": "REJECTED", "visitId": "a" * 32, "reason": "Please..."})
+    got = display.current(s3, displays, BUCKET)
+    assert [d["displayId"] for d in got] == ["1", "2", "10"]
+    assert "imageUrl" not in got[0] and "imageUrl" not in got[2]
+    path, valid = _signed_key(got[1]["imageUrl"])
+    assert path.endswith(f"/results/{VISIT}.png") and valid > 0
+
+
+class _AppSync(BaseHTTPRequestHandler):
+    answer: tuple[int, dict] = (200, {})
+    received: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).received.append({"headers": dict(self.headers), "body": body})
+        status, answer = type(self).answer
+        payload = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def appsync():
+    class Handler(_AppSync):
+        received: list[dict] = []
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield Handler, f"http://127.0.0.1:{server.server_address[1]}/graphql"
+    server.shutdown()
+    server.server_close()
+
+
+CREDENTIALS = Credentials("AKIAEXAMPLE", "secret", "session-token")
+TILE = {"displayId": "3", "visitId": VISIT, "status": "REJECTED", "reason": "Please come closer."}
+
+
+def test_publish_sends_a_sigv4_signed_mutation(appsync):
+    handler, url = appsync
+    handler.answer = (200, {"data": {"publishResult": {**TILE, "updatedAt": "2026-11-24T14:27:12.001Z"}}})
+    assert display.publish(CREDENTIALS, REGION, url, TILE) == {**TILE, "updatedAt": "2026-11-24T14:27:12.001Z"}
+    (request,) = handler.received
+    assert request["body"]["variables"] == {"input": TILE}
+    assert "publishResult(input: $input)" in request["body"]["query"]
+    auth = request["headers"]["Authorization"]
+    assert auth.startswith("AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/") and f"/{REGION}/appsync/aws4_request" in auth
+    assert request["headers"]["X-Amz-Security-Token"] == "session-token"
+
+
+@pytest.mark.parametrize("answer,match", [
+    ((401, {"errors": [{"errorType": "UnauthorizedException"}]}), "answered 401"),
+    ((200, {"data": None, "errors": [{"message": "Not Authorized to access publishResult"}]}), "refused"),
+])
+def test_a_refused_mutation_raises_publish_failed(appsync, answer, match):
+    handler, url = appsync
+    handler.answer = answer
+    with pytest.raises(display.PublishFailed, match=match):
+        display.publish(CREDENTIALS, REGION, url, TILE)
+
+
+def test_an_unreachable_appsync_raises_publish_failed():
+    with pytest.raises(display.PublishFailed, match="did not answer"):
+        display.signed_graphql(CREDENTIALS, REGION, "http://127.0.0.1:9/graphql", "query { x }", {}, timeout=1)

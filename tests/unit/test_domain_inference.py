@@ -1,0 +1,237 @@
+"""gallery.inference: async SageMaker inference behind a Step Functions task token.
+
+moto runs a real waiting task here: a state machine whose Task is
+`sqs:sendMessage.waitForTaskToken` (moto executes it with the stepfunctions
+`execute_state_machine` option), so SendTaskSuccess/SendTaskFailure are checked by how the
+execution ends."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = ROOT / "layers" / "gallery" / "python"
+if str(LAYER) not in sys.path:
+    sys.path.insert(0, str(LAYER))
+
+from gallery import inference  # noqa: E402
+
+REGION, ACCOUNT = "us-east-1", "123456789012"
+BUCKET = "past-life-gallery-dev-photobucket"
+VISIT = "0123456789abcdef0123456789abcdef"
+ENDPOINT = "SwapEndpoint-7hQ2mZk1YxWc"
+
+_SESSION: list[boto3.session.Session] = []
+
+
+def session() -> boto3.session.Session:
+    if not _SESSION:
+        _SESSION.append(boto3.session.Session(region_name=REGION))
+    return _SESSION[0]
+
+
+class Aws:
+    def __init__(self) -> None:
+        s = session()
+        self.s3, self.sfn, self.sqs = s.client("s3"), s.client("stepfunctions"), s.client("sqs")
+        self.runtime = s.client("sagemaker-runtime")
+        # moto 5.2.5 drops SendTaskFailure's cause (the execution ends with cause null), so the
+        # cause is read from the request as it leaves the client.
+        self.failures_sent: list[dict] = []
+        self.sfn.meta.events.register("provide-client-params.sfn.SendTaskFailure",
+                                      lambda params, **_: self.failures_sent.append(dict(params)))
+        self.s3.create_bucket(Bucket=BUCKET)
+        self.tokens = s.resource("dynamodb").create_table(
+            TableName="tokens", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "inferenceId", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "inferenceId", "KeyType": "HASH"}])
+        self.queue = self.sqs.create_queue(QueueName="task-tokens")["QueueUrl"]
+        definition = {"StartAt": "SwapFace", "States": {"SwapFace": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": self.queue, "MessageBody": {"taskToken.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 20, "End": True}}}
+        self.machine = self.sfn.create_state_machine(
+            name="waiting", definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline")["stateMachineArn"]
+
+    def waiting_task(self) -> tuple[str, str]:
+        """Start an execution and return (executionArn, the task token it waits on)."""
+        arn = self.sfn.start_execution(stateMachineArn=self.machine, name=uuid.uuid4().hex, input="{}")["executionArn"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for m in self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=1).get("Messages", []):
+                self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=m["ReceiptHandle"])
+                return arn, json.loads(m["Body"])["taskToken"]
+            time.sleep(0.02)
+        raise AssertionError("the execution never reached its waiting task")
+
+    def ended(self, arn: str) -> dict:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            execution = self.sfn.describe_execution(executionArn=arn)
+            if execution["status"] != "RUNNING":
+                return execution
+            time.sleep(0.02)
+        raise AssertionError("the execution is still waiting")
+
+    def keys(self) -> set[str]:
+        return {o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+    def put(self, key: str, body: bytes) -> None:
+        self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+    def start_swap(self, token: str) -> str:
+        self.put(f"faces/{VISIT}.png", b"face-png")
+        self.put("catalog/painting/mona-lisa.jpg", b"portrait-jpeg")
+        request = {"taskToken": token, "task": "swap", "endpoint": ENDPOINT, "visitId": VISIT, "theme": "painting",
+                   "inputs": {"face": f"faces/{VISIT}.png", "portrait": "catalog/painting/mona-lisa.jpg"},
+                   "resultKey": f"inference/swaps/{VISIT}.png"}
+        return inference.invoke(self.s3, self.runtime, self.tokens, BUCKET, request)["inferenceId"]
+
+    def callback(self, message: dict) -> dict:
+        return inference.callback(self.s3, self.sfn, self.tokens, BUCKET, message)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield Aws()
+
+
+def notification(inference_id: str, status: str, **response) -> dict:
+    """A SageMaker async notification (SNS Message) as the endpoint publishes it."""
+    message = {
+        "awsRegion": REGION, "eventTime": "2026-11-24T14:27:11.734Z", "receivedTime": "2026-11-24T14:27:04.893Z",
+        "invocationStatus": status,
+        "requestParameters": {"contentType": "application/json", "endpointName": ENDPOINT,
+                              "inputLocation": f"s3://{BUCKET}/inference/in/swap/{inference_id}.json"},
+        "responseParameters": response, "inferenceId": inference_id,
+        "eventVersion": "1.0", "eventSource": "aws:sagemaker", "eventName": "InferenceResult",
+    }
+    if status == "Failed":
+        message["failureReason"] = ("ClientError: Received client error (422) from model. See the SageMaker "
+                                    "Endpoint logs in your account for more information.")
+    return message
+
+
+def test_invoke_stores_the_token_and_the_input_object(aws):
+    from moto.sagemakerruntime.models import sagemakerruntime_backends
+
+    before = int(time.time())
+    inference_id = aws.start_swap("token-of-the-swap-task")
+    assert re.fullmatch(r"[0-9a-f]{32}", inference_id)
+    token = aws.tokens.get_item(Key={"inferenceId": inference_id})["Item"]
+    input_key = f"inference/in/swap/{inference_id}.json"
+    assert token["taskToken"] == "token-of-the-swap-task" and token["visitId"] == VISIT and token["task"] == "swap"
+    assert token["resultKey"] == f"inference/swaps/{VISIT}.png" and token["inputKey"] == input_key
+    assert before * 1000 <= token["startedAtMs"] <= time.time() * 1000
+    assert before + 2 * 86400 <= token["expiresAt"] <= time.time() + 2 * 86400
+
+    body = json.loads(aws.s3.get_object(Bucket=BUCKET, Key=input_key)["Body"].read())
+    assert body == {"task": "swap", "theme": "painting", "face": base64.b64encode(b"face-png").decode(),
+                    "portrait": base64.b64encode(b"portrait-jpeg").decode()}
+    started = sagemakerruntime_backends[ACCOUNT][REGION].async_results[ENDPOINT]
+    assert list(started) == [f"s3://{BUCKET}/{input_key}"]
+
+
+def test_success_copies_the_output_and_resumes_the_task(aws):
+    execution, token = aws.waiting_task()
+    inference_id = aws.start_swap(token)
+    output_key = f"inference/out/swap/{uuid.uuid4()}.out"
+    aws.put(output_key, b"\x89PNG swapped")
+    message = notification(inference_id, "Completed", contentType="image/png",
+                           outputLocation=f"s3://{BUCKET}/{output_key}")
+
+    assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "success"}
+    ended = aws.ended(execution)
+    assert ended["status"] == "SUCCEEDED"
+    output = json.loads(ended["output"])
+    assert output["key"] == f"inference/swaps/{VISIT}.png" and output["inferenceId"] == inference_id
+    assert isinstance(output["ms"], int) and output["ms"] >= 0
+    result = aws.s3.get_object(Bucket=BUCKET, Key=f"inference/swaps/{VISIT}.png")
+    assert result["Body"].read() == b"\x89PNG swapped" and result["ContentType"] == "image/png"
+    # The request and the raw output are gone, and so is the token.
+    assert aws.keys() == {f"faces/{VISIT}.png", "catalog/painting/mona-lisa.jpg", f"inference/swaps/{VISIT}.png"}
+    assert "Item" not in aws.tokens.get_item(Key={"inferenceId": inference_id})
+
+
+def test_a_duplicate_notification_is_ignored(aws):
+    execution, token = aws.waiting_task()
+    inference_id = aws.start_swap(token)
+    output_key = f"inference/out/swap/{uuid.uuid4()}.out"
+    aws.put(output_key, b"\x89PNG first")
+    message = notification(inference_id, "Completed", contentType="image/png",
+                           outputLocation=f"s3://{BUCKET}/{output_key}")
+    assert aws.callback(message)["outcome"] == "success"
+    aws.put(output_key, b"\x89PNG second")
+    assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "ignored"}
+    assert aws.s3.get_object(Bucket=BUCKET, Key=f"inference/swaps/{VISIT}.png")["Body"].read() == b"\x89PNG first"
+    assert aws.ended(execution)["status"] == "SUCCEEDED"
+
+
+def test_an_engine_refusal_fails_the_task_with_the_refusal_name(aws):
+    execution, token = aws.waiting_task()
+    inference_id = aws.start_swap(token)
+    failure_key = f"inference/errors/swap/{uuid.uuid4()}-error.out"
+    aws.put(failure_key, json.dumps({"error": "FaceNotFrontal", "message": "Please look straight at the camera."})
+            .encode())
+    message = notification(inference_id, "Failed", contentType="application/json",
+                           failureLocation=f"s3://{BUCKET}/{failure_key}")
+    assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "failure", "error": "FaceNotFrontal"}
+    ended = aws.ended(execution)
+    assert ended["status"] == "FAILED" and ended["error"] == "FaceNotFrontal"
+    (sent,) = aws.failures_sent
+    assert sent == {"taskToken": token, "error": "FaceNotFrontal", "cause": "Please look straight at the camera."}
+    assert "Item" not in aws.tokens.get_item(Key={"inferenceId": inference_id})
+
+
+@pytest.mark.parametrize("body,said", [
+    (json.dumps({"error": "InternalError", "message": "model crashed"}).encode(), "model crashed"),
+    (json.dumps({"error": "BadRequest", "message": "missing or oversized body"}).encode(), "missing or oversized body"),
+    (b"<html>502 Bad Gateway</html>", None),
+    (json.dumps(["not", "an", "object"]).encode(), None),
+    (None, None),  # no failure object was written
+])
+def test_any_other_failure_is_inference_failed(aws, body, said):
+    execution, token = aws.waiting_task()
+    inference_id = aws.start_swap(token)
+    failure_key = f"inference/errors/swap/{uuid.uuid4()}-error.out"
+    if body is not None:
+        aws.put(failure_key, body)
+    message = notification(inference_id, "Failed", contentType="application/json",
+                           failureLocation=f"s3://{BUCKET}/{failure_key}")
+    assert aws.callback(message)["error"] == "InferenceFailed"
+    ended = aws.ended(execution)
+    assert ended["status"] == "FAILED" and ended["error"] == "InferenceFailed"
+    (sent,) = aws.failures_sent
+    assert sent["error"] == "InferenceFailed"
+    assert said in sent["cause"] if said else sent["cause"] == message["failureReason"]
+
+
+def test_a_notification_nobody_waits_for_is_ignored(aws):
+    assert aws.callback(notification("f" * 32, "Completed", outputLocation=f"s3://{BUCKET}/x.out")) == {
+        "inferenceId": "f" * 32, "outcome": "ignored"}
+    assert aws.callback({"invocationStatus": "Completed"}) == {"inferenceId": None, "outcome": "ignored"}
+
+
+def test_a_task_that_stopped_waiting_is_too_late(aws):
+    # The token names no waiting task (timed out and retried, or the execution ended).
+    inference_id = aws.start_swap("AQCEAAAAKgAAAAMAAAAAAAAAAVp3k1bQ0cM9xTqK0iH1ZtYxLr4kJ8Wm2nV6s0PfE3aGd7Uo5yRcB==")
+    failure_key = f"inference/errors/swap/{uuid.uuid4()}-error.out"
+    aws.put(failure_key, json.dumps({"error": "FaceTooSmall", "message": "Please come closer."}).encode())
+    message = notification(inference_id, "Failed", failureLocation=f"s3://{BUCKET}/{failure_key}")
+    assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "too-late"}
