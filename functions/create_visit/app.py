@@ -14,8 +14,11 @@ def create() -> tuple[dict, int]:
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object with theme and consent.")
     visit = visits.new_visit(
-        table("VISITS_TABLE"), claims.get("custom:displayId", ""), body.get("theme", ""),
-        body.get("consent"), int(setting("RESULT_RETENTION_DAYS")),
+        table("VISITS_TABLE"),
+        claims.get("custom:displayId", ""),
+        body.get("theme", ""),
+        body.get("consent"),
+        int(setting("RESULT_RETENTION_DAYS")),
     )
     logger.set_correlation_id(visit["visitId"])
     upload = uploads.presigned_post(client("s3"), setting("PHOTO_BUCKET"), visit["displayId"], visit["visitId"])

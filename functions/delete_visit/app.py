@@ -9,7 +9,9 @@ app = api.resolver()
 @app.delete("/visits/<visit_id>")
 def delete(visit_id: str) -> dict:
     logger.set_correlation_id(visit_id)
-    return privacy.delete_visit(client("s3"), table("VISITS_TABLE"), table("DISPLAYS_TABLE"), setting("PHOTO_BUCKET"), visit_id)
+    return privacy.delete_visit(
+        client("s3"), table("VISITS_TABLE"), table("DISPLAYS_TABLE"), setting("PHOTO_BUCKET"), visit_id
+    )
 
 
 @logger.inject_lambda_context

@@ -12,7 +12,9 @@ def handler(event: dict, context: object) -> dict:
     results = []
     for record in event.get("Records", []):
         message = json.loads(record["Sns"]["Message"])
-        result = inference.callback(client("s3"), client("stepfunctions"), table("TOKENS_TABLE"), setting("PHOTO_BUCKET"), message)
+        result = inference.callback(
+            client("s3"), client("stepfunctions"), table("TOKENS_TABLE"), setting("PHOTO_BUCKET"), message
+        )
         logger.info("inference notification", extra=result)
         results.append(result)
     return {"results": results}

@@ -8,4 +8,6 @@ from gallery.runtime import client, logger, setting, table, tracer
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     logger.set_correlation_id(event["visitId"])
-    return inference.invoke(client("s3"), client("sagemaker-runtime"), table("TOKENS_TABLE"), setting("PHOTO_BUCKET"), event)
+    return inference.invoke(
+        client("s3"), client("sagemaker-runtime"), table("TOKENS_TABLE"), setting("PHOTO_BUCKET"), event
+    )

@@ -15,8 +15,13 @@ def handler(event: dict, context: object) -> dict:
     except keys.KeyOutsideUploads:
         pass
     result = outcome.record(
-        client("s3"), table("VISITS_TABLE"), setting("PHOTO_BUCKET"), event["status"], event["key"],
-        event.get("error") or {}, event.get("executionArn", ""),
+        client("s3"),
+        table("VISITS_TABLE"),
+        setting("PHOTO_BUCKET"),
+        event["status"],
+        event["key"],
+        event.get("error") or {},
+        event.get("executionArn", ""),
     )
     metrics.add_metric(name=f"Visits{event['status'].title()}", unit=MetricUnit.Count, value=1)
     logger.info("visit finished", extra={"status": result["status"], "reason": result["reason"]})

@@ -91,21 +91,32 @@ class LocalApi:
         known = any(r.match(r.method, url.path) is not None for r in self.routes)
         return (403 if not known else 405), {}, b'{"message":"Missing Authentication Token"}'
 
-    def _event(self, route: Route, method: str, url: Any, params: dict, headers: dict, body: bytes,
-               claims: dict | None) -> dict:
+    def _event(
+        self, route: Route, method: str, url: Any, params: dict, headers: dict, body: bytes, claims: dict | None
+    ) -> dict:
         query = {k: v[-1] for k, v in parse_qs(url.query).items()} or None
         return {
-            "resource": route.path, "path": url.path, "httpMethod": method,
-            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "queryStringParameters": query, "multiValueQueryStringParameters": None,
-            "pathParameters": params or None, "stageVariables": None,
+            "resource": route.path,
+            "path": url.path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": query,
+            "multiValueQueryStringParameters": None,
+            "pathParameters": params or None,
+            "stageVariables": None,
             "requestContext": {
-                "resourcePath": route.path, "httpMethod": method, "path": f"/{self.stage}{url.path}",
-                "stage": self.stage, "requestId": str(uuid.uuid4()), "requestTimeEpoch": int(time.time() * 1000),
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "path": f"/{self.stage}{url.path}",
+                "stage": self.stage,
+                "requestId": str(uuid.uuid4()),
+                "requestTimeEpoch": int(time.time() * 1000),
                 "identity": {"sourceIp": "127.0.0.1"},
                 "authorizer": {"claims": claims} if claims else None,
             },
-            "body": body.decode() if body else None, "isBase64Encoded": False,
+            "body": body.decode() if body else None,
+            "isBase64Encoded": False,
         }
 
 
@@ -117,11 +128,18 @@ class _Handler(QuietHandler):
             self.reply(204, b"", headers=_CORS)
             return
         status, out_headers, body = api.handle(self.command, self.path, headers, self.body())
-        self.reply(status, body, out_headers.get("Content-Type", "application/json"), {**_CORS, **{
-            k: v for k, v in out_headers.items() if k.lower() not in ("content-type", "content-length")}})
+        self.reply(
+            status,
+            body,
+            out_headers.get("Content-Type", "application/json"),
+            {**_CORS, **{k: v for k, v in out_headers.items() if k.lower() not in ("content-type", "content-length")}},
+        )
 
     do_GET = do_POST = do_DELETE = do_OPTIONS = _serve  # noqa: N815
 
 
-_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET,POST,DELETE,OPTIONS",
-         "Access-Control-Allow-Headers": "Content-Type,Authorization"}
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET,POST,DELETE,OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type,Authorization",
+}

@@ -113,8 +113,11 @@ class LocalAppSync:
 
     def published(self, display_id: str | None = None) -> list[dict]:
         with self.lock:
-            return [m["value"] for m in self.mutations
-                    if display_id is None or m["value"].get("displayId") == str(display_id)]
+            return [
+                m["value"]
+                for m in self.mutations
+                if display_id is None or m["value"].get("displayId") == str(display_id)
+            ]
 
 
 class _Handler(QuietHandler):
@@ -125,8 +128,19 @@ class _Handler(QuietHandler):
             self.reply(503, b'{"errors":[{"message":"Service Unavailable"}]}')
             return
         if not self.headers.get("Authorization") and not self.headers.get("x-api-key"):
-            self.reply(401, json.dumps({"errors": [{"errorType": "UnauthorizedException",
-                                                    "message": "Valid authorization header not provided."}]}).encode())
+            self.reply(
+                401,
+                json.dumps(
+                    {
+                        "errors": [
+                            {
+                                "errorType": "UnauthorizedException",
+                                "message": "Valid authorization header not provided.",
+                            }
+                        ]
+                    }
+                ).encode(),
+            )
             return
         try:
             request = json.loads(raw)

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gallery import catalog, face_checks
 from PIL import Image
+
+from gallery import catalog, face_checks
 
 DEMO = Path(__file__).resolve().parent / "demo"
 

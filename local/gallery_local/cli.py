@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 
-
 def _paths() -> None:
     """The layer and the engine are separate deployables; the CLI runs them from the checkout."""
     root = Path(__file__).resolve().parents[2]

@@ -51,15 +51,33 @@ def run(jobs: list[Job], out_dir: Path, concurrent: bool = False) -> list[Visit]
 
 
 def table(visits: list[Visit]) -> str:
-    head = ["visitId", "display", "theme", "status", "portrait", "crop ms", "portrait ms", "swap ms",
-            "restore ms", "end-to-end s"]
+    head = [
+        "visitId",
+        "display",
+        "theme",
+        "status",
+        "portrait",
+        "crop ms",
+        "portrait ms",
+        "swap ms",
+        "restore ms",
+        "end-to-end s",
+    ]
     rows = []
     for v in visits:
         t = v.view.get("timings") or {}
         portrait = v.view.get("title") or v.view.get("reason") or ""
-        rows.append([v.visit_id, v.display_id, v.theme, v.status, portrait[:38],
-                     *(str(t.get(k, "-")) for k in ("cropMs", "portraitMs", "swapMs", "restoreMs")),
-                     f"{v.seconds:.2f}"])
+        rows.append(
+            [
+                v.visit_id,
+                v.display_id,
+                v.theme,
+                v.status,
+                portrait[:38],
+                *(str(t.get(k, "-")) for k in ("cropMs", "portraitMs", "swapMs", "restoreMs")),
+                f"{v.seconds:.2f}",
+            ]
+        )
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])

@@ -25,12 +25,12 @@ from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventTemplateParser, Rule
 from moto.rekognition.responses import RekognitionResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     ResourceCondition,
     StateTaskServiceCallback,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -102,8 +102,11 @@ def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, 
         return json.dumps(result), False, ""
     except Exception as e:  # the Lambda runtime reports any exception the same way
         log.info("%s raised %s: %s", self.function_name, type(e).__name__, e)
-        error = {"errorMessage": str(e), "errorType": type(e).__name__,
-                 "stackTrace": traceback.format_tb(e.__traceback__)}
+        error = {
+            "errorMessage": str(e),
+            "errorType": type(e).__name__,
+            "stackTrace": traceback.format_tb(e.__traceback__),
+        }
         return json.dumps(error), True, traceback.format_exc()
 
 

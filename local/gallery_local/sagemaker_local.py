@@ -39,7 +39,9 @@ class EngineProcess:
         serve = self.root / "containers" / "face" / "serve"
         self.proc = subprocess.Popen(
             [sys.executable, str(serve), "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=self.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=self.root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -112,34 +114,59 @@ class AsyncEndpoints:
         self.pool.submit(self._run, endpoint_name, cfg, input_location, inference_id, output, failure, fault)
         return output, failure
 
-    def _run(self, endpoint: str, cfg: dict, input_location: str, inference_id: str, output: str, failure: str,
-             fault: str | None) -> None:
+    def _run(
+        self,
+        endpoint: str,
+        cfg: dict,
+        input_location: str,
+        inference_id: str,
+        output: str,
+        failure: str,
+        fault: str | None,
+    ) -> None:
         if fault == HANG:
             return
         received = _now()
         try:
             if fault == ERROR:
-                status, body, ctype = 500, json.dumps({"error": "InternalError", "message": "model crashed"}).encode(), "application/json"
+                status, body, ctype = (
+                    500,
+                    json.dumps({"error": "InternalError", "message": "model crashed"}).encode(),
+                    "application/json",
+                )
             else:
                 bucket, key = _s3_uri(input_location)
                 payload = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-                resp = requests.post(f"{self.engine_url}/invocations", data=payload,
-                                     headers={"Content-Type": "application/json", "Accept": "image/png"}, timeout=60)
+                resp = requests.post(
+                    f"{self.engine_url}/invocations",
+                    data=payload,
+                    headers={"Content-Type": "application/json", "Accept": "image/png"},
+                    timeout=60,
+                )
                 status, body, ctype = resp.status_code, resp.content, resp.headers.get("Content-Type", "")
         except requests.RequestException as e:
-            status, body, ctype = 500, json.dumps({"error": "InternalError", "message": str(e)}).encode(), "application/json"
+            status, body, ctype = (
+                500,
+                json.dumps({"error": "InternalError", "message": str(e)}).encode(),
+                "application/json",
+            )
         notifications = cfg["OutputConfig"].get("NotificationConfig") or {}
         message: dict[str, Any] = {
-            "awsRegion": "us-east-1", "eventTime": _now(), "receivedTime": received,
+            "awsRegion": "us-east-1",
+            "eventTime": _now(),
+            "receivedTime": received,
             "requestParameters": {"endpointName": endpoint, "inputLocation": input_location},
-            "inferenceId": inference_id, "eventVersion": "1.0", "eventSource": "aws:sagemaker",
+            "inferenceId": inference_id,
+            "eventVersion": "1.0",
+            "eventSource": "aws:sagemaker",
             "eventName": "InferenceResult",
         }
         if status == 200:
             bucket, key = _s3_uri(output)
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=ctype)
-            message.update(invocationStatus="Completed",
-                           responseParameters={"contentType": ctype, "outputLocation": output})
+            message.update(
+                invocationStatus="Completed", responseParameters={"contentType": ctype, "outputLocation": output}
+            )
             topic = notifications.get("SuccessTopic")
         else:
             bucket, key = _s3_uri(failure)
@@ -147,7 +174,8 @@ class AsyncEndpoints:
             kind = "client" if 400 <= status < 500 else "server"
             message.update(
                 invocationStatus="Failed",
-                failureReason=f"ClientError: Received {kind} error ({status}) from model. See the SageMaker Endpoint logs.",
+                failureReason=f"ClientError: Received {kind} error ({status}) from model. "
+                "See the SageMaker Endpoint logs.",
                 responseParameters={"contentType": ctype, "failureLocation": failure},
             )
             topic = notifications.get("ErrorTopic")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +70,8 @@ class LocalStack:
         self.slack = SlackReceiver().start()
         self._stoppers.append(self.slack.stop)
         secret_arn = self.client("secretsmanager").create_secret(
-            Name=f"{self.settings.stack_name}/slack-webhook", SecretString=self.slack.webhook_url)["ARN"]
+            Name=f"{self.settings.stack_name}/slack-webhook", SecretString=self.slack.webhook_url
+        )["ARN"]
         self.parameters = {
             "Stage": "dev",
             "SlackWebhookSecretArn": secret_arn,
@@ -82,8 +82,9 @@ class LocalStack:
         }
         self._create_storage()
         self._create_cognito()
-        self.appsync = LocalAppSync(self.root / "appsync" / "schema.graphql", self.endpoint,
-                                    self.names.name("DisplaysTable")).start()
+        self.appsync = LocalAppSync(
+            self.root / "appsync" / "schema.graphql", self.endpoint, self.names.name("DisplaysTable")
+        ).start()
         self._stoppers.append(self.appsync.stop)
         self.names.extra_attrs[("GraphQLApi", "GraphQLUrl")] = self.appsync.url
         self.resolver = tpl.Resolver(self.template, self.names, self.parameters)
@@ -107,21 +108,27 @@ class LocalStack:
         self.moto.start()
         self._stoppers.append(self.moto.stop)
         self.endpoint = f"http://127.0.0.1:{port}"
-        requests.post(f"{self.endpoint}/moto-api/config",
-                      json={"stepfunctions": {"execute_state_machine": True}}, timeout=10).raise_for_status()
-        os.environ.update({
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": tpl.REGION, "AWS_REGION": tpl.REGION,
-            "AWS_ENDPOINT_URL": self.endpoint,
-        })
+        requests.post(
+            f"{self.endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
+        ).raise_for_status()
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": tpl.REGION,
+                "AWS_REGION": tpl.REGION,
+                "AWS_ENDPOINT_URL": self.endpoint,
+            }
+        )
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
         self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.session.Session().client(service, endpoint_url=self.endpoint,
-                                                                    region_name=tpl.REGION)
+            self._clients[service] = boto3.session.Session().client(
+                service, endpoint_url=self.endpoint, region_name=tpl.REGION
+            )
         return self._clients[service]
 
     def props(self, logical_id: str) -> dict:
@@ -134,10 +141,14 @@ class LocalStack:
         for logical, res in tpl.resources_of(self.template, "AWS::S3::Bucket").items():
             name, props = self.names.name(logical), resolver.value(res.get("Properties") or {})
             s3.create_bucket(Bucket=name)
-            if (props.get("NotificationConfiguration") or {}).get("EventBridgeConfiguration", {}).get(
-                    "EventBridgeEnabled"):
+            if (
+                (props.get("NotificationConfiguration") or {})
+                .get("EventBridgeConfiguration", {})
+                .get("EventBridgeEnabled")
+            ):
                 s3.put_bucket_notification_configuration(
-                    Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+                    Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+                )
             rules = [_lifecycle_rule(r) for r in (props.get("LifecycleConfiguration") or {}).get("Rules", [])]
             if rules:
                 s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
@@ -147,8 +158,11 @@ class LocalStack:
         ddb = self.client("dynamodb")
         for logical, res in tpl.resources_of(self.template, "AWS::DynamoDB::Table").items():
             name, props = self.names.name(logical), resolver.value(res.get("Properties") or {})
-            kwargs = {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes",
-                                             "LocalSecondaryIndexes") if k in props}
+            kwargs = {
+                k: props[k]
+                for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                if k in props
+            }
             ddb.create_table(TableName=name, BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"), **kwargs)
             ttl = props.get("TimeToLiveSpecification")
             if ttl and ttl.get("Enabled"):
@@ -162,17 +176,23 @@ class LocalStack:
         resolver = tpl.Resolver(self.template, self.names, self.parameters)
         for logical, res in tpl.resources_of(self.template, "AWS::Cognito::UserPool").items():
             props = resolver.value(res.get("Properties") or {})
-            pool = idp.create_user_pool(PoolName=props.get("UserPoolName", logical), Schema=props.get("Schema", []),
-                                        Policies=props.get("Policies", {}))["UserPool"]
+            pool = idp.create_user_pool(
+                PoolName=props.get("UserPoolName", logical),
+                Schema=props.get("Schema", []),
+                Policies=props.get("Policies", {}),
+            )["UserPool"]
             self.names.extra_attrs[(logical, "Ref")] = pool["Id"]
             self.names.extra_attrs[(logical, "Arn")] = pool["Arn"]
             self.names.extra_attrs[(logical, "ProviderURL")] = f"cognito-idp.{tpl.REGION}.amazonaws.com/{pool['Id']}"
         for logical, res in tpl.resources_of(self.template, "AWS::Cognito::UserPoolClient").items():
             props = resolver.value(res.get("Properties") or {})
-            client = idp.create_user_pool_client(UserPoolId=props["UserPoolId"], ClientName=props.get("ClientName", logical),
-                                                 ExplicitAuthFlows=props.get("ExplicitAuthFlows", []))["UserPoolClient"]
+            client = idp.create_user_pool_client(
+                UserPoolId=props["UserPoolId"],
+                ClientName=props.get("ClientName", logical),
+                ExplicitAuthFlows=props.get("ExplicitAuthFlows", []),
+            )["UserPoolClient"]
             self.names.extra_attrs[(logical, "Ref")] = client["ClientId"]
-        for logical, res in tpl.resources_of(self.template, "AWS::Cognito::UserPoolGroup").items():
+        for res in tpl.resources_of(self.template, "AWS::Cognito::UserPoolGroup").values():
             props = resolver.value(res.get("Properties") or {})
             idp.create_group(UserPoolId=props["UserPoolId"], GroupName=props["GroupName"])
         self.user_pool_id = self.names.ref("TabletUserPool")
@@ -184,15 +204,25 @@ class LocalStack:
         if self.settings.quiet:
             os.environ.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"})
         # X-Ray and CloudWatch metrics have no local backend.
-        os.environ.update({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-                           "POWERTOOLS_DEV": "false"})
+        os.environ.update(
+            {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_DEV": "false"}
+        )
 
     def _create_functions(self) -> None:
         iam = self.client("iam")
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
-            "Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}
-        self.role_arn = iam.create_role(RoleName=f"{self.settings.stack_name}-role",
-                                        AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                }
+            ],
+        }
+        self.role_arn = iam.create_role(
+            RoleName=f"{self.settings.stack_name}-role", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
         globals_fn = (self.template.get("Globals") or {}).get("Function") or {}
         lam, sns = self.client("lambda"), self.client("sns")
         self.routes: list[Route] = []
@@ -200,9 +230,13 @@ class LocalStack:
             props = {**globals_fn, **(res.get("Properties") or {})}
             name = self.names.name(logical)
             lam.create_function(
-                FunctionName=name, Runtime=props.get("Runtime", "python3.12"), Role=self.role_arn,
-                Handler=props.get("Handler", "app.handler"), Code={"ZipFile": _EMPTY_ZIP},
-                Timeout=int(props.get("Timeout", 30)), MemorySize=int(props.get("MemorySize", 512)),
+                FunctionName=name,
+                Runtime=props.get("Runtime", "python3.12"),
+                Role=self.role_arn,
+                Handler=props.get("Handler", "app.handler"),
+                Code={"ZipFile": _EMPTY_ZIP},
+                Timeout=int(props.get("Timeout", 30)),
+                MemorySize=int(props.get("MemorySize", 512)),
                 Environment={"Variables": self.function_env},
             )
             moto_hooks.register_function(name, self.root / props["CodeUri"])
@@ -243,17 +277,23 @@ class LocalStack:
         sm = self.client("sagemaker")
         for logical in tpl.resources_of(self.template, "AWS::SageMaker::Model"):
             props = self.props(logical)
-            sm.create_model(ModelName=self.names.get_att(logical, "ModelName"),
-                            PrimaryContainer=props["PrimaryContainer"], ExecutionRoleArn=self.role_arn)
+            sm.create_model(
+                ModelName=self.names.get_att(logical, "ModelName"),
+                PrimaryContainer=props["PrimaryContainer"],
+                ExecutionRoleArn=self.role_arn,
+            )
         for logical in tpl.resources_of(self.template, "AWS::SageMaker::EndpointConfig"):
             props = self.props(logical)
-            sm.create_endpoint_config(EndpointConfigName=self.names.get_att(logical, "EndpointConfigName"),
-                                      ProductionVariants=props["ProductionVariants"],
-                                      AsyncInferenceConfig=props["AsyncInferenceConfig"])
+            sm.create_endpoint_config(
+                EndpointConfigName=self.names.get_att(logical, "EndpointConfigName"),
+                ProductionVariants=props["ProductionVariants"],
+                AsyncInferenceConfig=props["AsyncInferenceConfig"],
+            )
         for logical in tpl.resources_of(self.template, "AWS::SageMaker::Endpoint"):
             props = self.props(logical)
-            sm.create_endpoint(EndpointName=self.names.get_att(logical, "EndpointName"),
-                               EndpointConfigName=props["EndpointConfigName"])
+            sm.create_endpoint(
+                EndpointName=self.names.get_att(logical, "EndpointName"), EndpointConfigName=props["EndpointConfigName"]
+            )
         self.endpoints = AsyncEndpoints(self.endpoint, self.engine_url)
         self._stoppers.append(self.endpoints.stop)
         moto_hooks.set_async_invoker(self.endpoints.invoke)
@@ -267,8 +307,12 @@ class LocalStack:
             definition = (self.root / props["DefinitionUri"]).read_text()
             for key, value in self.resolver.value(props.get("DefinitionSubstitutions") or {}).items():
                 definition = definition.replace("${" + key + "}", str(value))
-            arn = sfn.create_state_machine(name=self.names.name(logical), definition=definition,
-                                           roleArn=self.role_arn, type=props.get("Type", "STANDARD"))["stateMachineArn"]
+            arn = sfn.create_state_machine(
+                name=self.names.name(logical),
+                definition=definition,
+                roleArn=self.role_arn,
+                type=props.get("Type", "STANDARD"),
+            )["stateMachineArn"]
             self.state_machine_arn = arn
             for event_name, event in (props.get("Events") or {}).items():
                 if event["Type"] != "EventBridgeRule":
@@ -293,22 +337,35 @@ class LocalStack:
         return self.names.name("PhotoBucket")
 
     def table(self, logical_id: str) -> Any:
-        return boto3.session.Session().resource("dynamodb", endpoint_url=self.endpoint,
-                                                region_name=tpl.REGION).Table(self.names.name(logical_id))
+        return (
+            boto3.session.Session()
+            .resource("dynamodb", endpoint_url=self.endpoint, region_name=tpl.REGION)
+            .Table(self.names.name(logical_id))
+        )
 
     def tablet_token(self, display_id: int | str) -> str:
         """Sign in as the tablet of one display (created on first use) and return its IdToken."""
         idp, username = self.client("cognito-idp"), f"tablet-{display_id}"
         try:
-            idp.admin_create_user(UserPoolId=self.user_pool_id, Username=username, MessageAction="SUPPRESS",
-                                  UserAttributes=[{"Name": "custom:displayId", "Value": str(display_id)},
-                                                  {"Name": "custom:role", "Value": "tablet"}])
-            idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=username,
-                                        Password=TABLET_PASSWORD, Permanent=True)
+            idp.admin_create_user(
+                UserPoolId=self.user_pool_id,
+                Username=username,
+                MessageAction="SUPPRESS",
+                UserAttributes=[
+                    {"Name": "custom:displayId", "Value": str(display_id)},
+                    {"Name": "custom:role", "Value": "tablet"},
+                ],
+            )
+            idp.admin_set_user_password(
+                UserPoolId=self.user_pool_id, Username=username, Password=TABLET_PASSWORD, Permanent=True
+            )
         except idp.exceptions.UsernameExistsException:
             pass
-        auth = idp.initiate_auth(ClientId=self.user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                 AuthParameters={"USERNAME": username, "PASSWORD": TABLET_PASSWORD})
+        auth = idp.initiate_auth(
+            ClientId=self.user_pool_client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": TABLET_PASSWORD},
+        )
         return auth["AuthenticationResult"]["IdToken"]
 
     def executions(self) -> list[dict]:
@@ -350,13 +407,17 @@ def _cors_rule(rule: dict) -> dict:
 
 
 def _lifecycle_rule(rule: dict) -> dict:
-    out: dict[str, Any] = {"ID": rule.get("Id", "rule"), "Status": rule.get("Status", "Enabled"),
-                           "Filter": {"Prefix": rule.get("Prefix", "")}}
+    out: dict[str, Any] = {
+        "ID": rule.get("Id", "rule"),
+        "Status": rule.get("Status", "Enabled"),
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
     if "ExpirationInDays" in rule:
         out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
     if "AbortIncompleteMultipartUpload" in rule:
         out["AbortIncompleteMultipartUpload"] = {
-            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        }
     return out
 
 

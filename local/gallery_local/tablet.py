@@ -39,8 +39,12 @@ class Tablet:
         self.token = stack.tablet_token(display_id)
 
     def start_visit(self, theme: str, consent: bool = True) -> tuple[int, dict]:
-        resp = self.http.post(f"{self.stack.api.url}/visits", json={"theme": theme, "consent": consent},
-                              headers={"Authorization": self.token}, timeout=10)
+        resp = self.http.post(
+            f"{self.stack.api.url}/visits",
+            json={"theme": theme, "consent": consent},
+            headers={"Authorization": self.token},
+            timeout=10,
+        )
         return resp.status_code, resp.json()
 
     def upload(self, created: dict, photo: bytes, content_type: str = "image/jpeg") -> requests.Response:

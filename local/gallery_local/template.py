@@ -15,8 +15,25 @@ import yaml
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 _SHORT_TAGS = ("Ref", "Condition")
-_FN_TAGS = ("GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or", "FindInMap",
-            "Base64", "GetAZs", "ImportValue", "Cidr", "Length", "ToJsonString")
+_FN_TAGS = (
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "Base64",
+    "GetAZs",
+    "ImportValue",
+    "Cidr",
+    "Length",
+    "ToJsonString",
+)
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -78,8 +95,14 @@ class LocalNames:
 
     def ref(self, logical_id: str) -> str:
         kind = self.resources[logical_id]["Type"]
-        if kind in ("AWS::SNS::Topic", "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig",
-                    "AWS::SageMaker::Model", "AWS::Serverless::StateMachine", "AWS::Serverless::LayerVersion"):
+        if kind in (
+            "AWS::SNS::Topic",
+            "AWS::SageMaker::Endpoint",
+            "AWS::SageMaker::EndpointConfig",
+            "AWS::SageMaker::Model",
+            "AWS::Serverless::StateMachine",
+            "AWS::Serverless::LayerVersion",
+        ):
             return self.arn(logical_id)
         if (logical_id, "Ref") in self.extra_attrs:
             return self.extra_attrs[(logical_id, "Ref")]
@@ -105,8 +128,14 @@ class Resolver:
             name: str(parameters.get(name, spec.get("Default", "")))
             for name, spec in (template.get("Parameters") or {}).items()
         }
-        self.pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
-                       "AWS::StackName": names.stack, "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None}
+        self.pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::StackName": names.stack,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": None,
+        }
         self.conditions = {k: self.value(v) for k, v in (template.get("Conditions") or {}).items()}
 
     def _ref(self, name: str) -> Any:
@@ -122,7 +151,7 @@ class Resolver:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return _NO_VALUE if arg == "AWS::NoValue" else self._ref(arg)
             if key == "Condition":

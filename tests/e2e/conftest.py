@@ -7,8 +7,9 @@ import io
 import json
 
 import pytest
-from gallery_local.stack import LocalStack, Settings
 from PIL import Image
+
+from gallery_local.stack import LocalStack, Settings
 
 # Short enough that the endpoint-timeout test stays quick, long enough for eight visits at
 # once on two cores.
@@ -38,8 +39,9 @@ def healthy(request):
 
 
 def state_names(stack, execution_arn: str) -> list[str]:
-    return [e["stateEnteredEventDetails"]["name"] for e in stack.history(execution_arn)
-            if "stateEnteredEventDetails" in e]
+    return [
+        e["stateEnteredEventDetails"]["name"] for e in stack.history(execution_arn) if "stateEnteredEventDetails" in e
+    ]
 
 
 def task_output(stack, execution_arn: str, state: str) -> dict:

@@ -12,17 +12,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from gallery_local.demo import DEMO
 from gallery_local.sagemaker_local import ERROR, HANG
 from gallery_local.tablet import Tablet
-from PIL import Image
-
 from tests.conftest import SHARED_DATA
-from tests.e2e.conftest import jpeg, png, state_names, task_output
+from tests.e2e.conftest import jpeg, state_names, task_output
 
 VISITOR = (DEMO / "photos" / "visitor-a.jpg").read_bytes()
-HAPPY_STATES = ["Configure", "ClaimVisit", "CropFace", "ChoosePortrait", "SwapFace", "RestoreFace",
-                "SaveResult", "Notify", "PublishDisplay", "NotifySlack", "Done"]
+HAPPY_STATES = [
+    "Configure",
+    "ClaimVisit",
+    "CropFace",
+    "ChoosePortrait",
+    "SwapFace",
+    "RestoreFace",
+    "SaveResult",
+    "Notify",
+    "PublishDisplay",
+    "NotifySlack",
+    "Done",
+]
 
 
 def shared(name: str) -> bytes:
@@ -73,8 +84,11 @@ def test_a_visit_becomes_a_portrait(stack):
     # The result is the chosen portrait with a face in it, not a copy of either input.
     result = np.asarray(Image.open(io.BytesIO(visit.image)).convert("RGB"))
     portrait_key = next(c["key"] for c in stack.catalog if c["portraitId"] == stored["portraitId"])
-    portrait = np.asarray(Image.open(io.BytesIO(
-        stack.client("s3").get_object(Bucket=stack.bucket, Key=portrait_key)["Body"].read())).convert("RGB"))
+    portrait = np.asarray(
+        Image.open(
+            io.BytesIO(stack.client("s3").get_object(Bucket=stack.bucket, Key=portrait_key)["Body"].read())
+        ).convert("RGB")
+    )
     assert result.shape == portrait.shape
     changed = np.any(result != portrait, axis=2)
     assert 0.002 < changed.mean() < 0.5  # the face region changed, the rest of the portrait did not
@@ -85,13 +99,17 @@ def test_a_visit_becomes_a_portrait(stack):
     tile = stack.appsync.published("1")[-1]
     assert tile["visitId"] == visit.visit_id and tile["status"] == "DONE" and tile["imageUrl"]
     assert any(visit.visit_id in t and "DONE" in t for t in stack.slack.texts())
-    assert objects(stack, f"inference/in/swap/") == [] or all(visit.visit_id not in k for k in objects(stack, "inference/in/"))
+    assert objects(stack, "inference/in/swap/") == [] or all(
+        visit.visit_id not in k for k in objects(stack, "inference/in/")
+    )
     assert objects(stack, f"inference/swaps/{visit.visit_id}") == [f"inference/swaps/{visit.visit_id}.png"]
 
 
 def test_no_face_is_rejected(stack):
     rng = np.random.default_rng(7)
-    landscape = Image.fromarray((rng.random((600, 800, 3)) * 60 + np.linspace(80, 200, 800)[None, :, None]).astype(np.uint8))
+    landscape = Image.fromarray(
+        (rng.random((600, 800, 3)) * 60 + np.linspace(80, 200, 800)[None, :, None]).astype(np.uint8)
+    )
     visit = Tablet(stack, 2).visit(jpeg(landscape), "travel")
     assert_rejected(stack, visit, "NoFaceDetected")
 
@@ -156,9 +174,16 @@ def test_a_visit_without_consent(stack):
     assert code == 400 and body["error"] == "ConsentMissing"
     # A visit stored without consent (an old tablet build) never gets processed.
     visit_id = "ab" * 16
-    stack.table("VisitsTable").put_item(Item={"visitId": visit_id, "displayId": "5", "theme": "painting",
-                                               "status": "WAITING_FOR_PHOTO", "consent": False,
-                                               "createdAt": "2026-01-01T00:00:00Z"})
+    stack.table("VisitsTable").put_item(
+        Item={
+            "visitId": visit_id,
+            "displayId": "5",
+            "theme": "painting",
+            "status": "WAITING_FOR_PHOTO",
+            "consent": False,
+            "createdAt": "2026-01-01T00:00:00Z",
+        }
+    )
     key = f"uploads/5/{visit_id}.jpg"
     stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=VISITOR, ContentType="image/jpeg")
     arn = stack.execution_for(key)
@@ -169,8 +194,9 @@ def test_a_visit_without_consent(stack):
     assert objects(stack, key) == [] and objects(stack, f"faces/{visit_id}") == []
 
 
-@pytest.mark.parametrize("key", ["other/5/" + "cd" * 16 + ".jpg", "uploads/5/not-a-visit.jpg",
-                                 "uploads/5/" + "ef" * 16 + ".jpg"])
+@pytest.mark.parametrize(
+    "key", ["other/5/" + "cd" * 16 + ".jpg", "uploads/5/not-a-visit.jpg", "uploads/5/" + "ef" * 16 + ".jpg"]
+)
 def test_an_upload_outside_a_visit_is_not_processed(stack, key):
     before = {e["executionArn"] for e in stack.executions()}
     stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=VISITOR, ContentType="image/jpeg")
@@ -181,9 +207,9 @@ def test_an_upload_outside_a_visit_is_not_processed(stack, key):
         event = json.loads((Path(__file__).parents[2] / "events" / "s3_object_created.json").read_text())
         event["detail"]["bucket"]["name"] = stack.bucket
         event["detail"]["object"]["key"] = key
-        arn = stack.client("stepfunctions").start_execution(stateMachineArn=stack.state_machine_arn,
-                                                            name=f"manual-{time.time_ns()}",
-                                                            input=json.dumps(event))["executionArn"]
+        arn = stack.client("stepfunctions").start_execution(
+            stateMachineArn=stack.state_machine_arn, name=f"manual-{time.time_ns()}", input=json.dumps(event)
+        )["executionArn"]
     else:
         arn = stack.execution_for(key)
     result = stack.wait_execution(arn)
@@ -199,8 +225,9 @@ def test_a_swap_timeout_is_retried(stack):
     events = stack.history(item(stack, visit.visit_id)["executionArn"])
     kinds = [e["type"] for e in events]
     assert "TaskTimedOut" in kinds
-    swap_attempts = [e for e in stack.endpoints.invocations if e["endpoint"] == stack.swap_endpoint
-                     and e["fault"] == HANG]
+    swap_attempts = [
+        e for e in stack.endpoints.invocations if e["endpoint"] == stack.swap_endpoint and e["fault"] == HANG
+    ]
     assert swap_attempts
 
 
@@ -236,9 +263,16 @@ def test_a_replayed_upload_event_runs_once(stack):
     # EventBridge delivers at least once: send the same Object Created event again.
     event = json.loads(stack.client("stepfunctions").describe_execution(executionArn=first["executionArn"])["input"])
     before = {e["executionArn"] for e in stack.executions()}
-    stack.client("events").put_events(Entries=[{"Source": "aws.s3", "DetailType": "Object Created",
-                                                "Detail": json.dumps(event["detail"]),
-                                                "Resources": event["resources"]}])
+    stack.client("events").put_events(
+        Entries=[
+            {
+                "Source": "aws.s3",
+                "DetailType": "Object Created",
+                "Detail": json.dumps(event["detail"]),
+                "Resources": event["resources"],
+            }
+        ]
+    )
     deadline = time.time() + 10
     while time.time() < deadline and not ({e["executionArn"] for e in stack.executions()} - before):
         time.sleep(0.05)
@@ -256,7 +290,9 @@ def test_eight_visits_on_eight_displays_at_once(stack):
     tablets = [Tablet(stack, d) for d in range(1, 9)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         visits = list(pool.map(lambda i: tablets[i].visit(photos[i % 3], themes[i % 4], timeout=180), range(8)))
-    assert [v.status for v in visits] == ["DONE"] * 8, [(v.status, v.view.get("reason"), v.view.get("message")) for v in visits]
+    assert [v.status for v in visits] == ["DONE"] * 8, [
+        (v.status, v.view.get("reason"), v.view.get("message")) for v in visits
+    ]
     for display, visit in enumerate(visits, start=1):
         assert visit.display_id == str(display)
         assert stack.appsync.published(display)[-1]["visitId"] == visit.visit_id

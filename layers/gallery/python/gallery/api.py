@@ -13,7 +13,10 @@ def resolver() -> APIGatewayRestResolver:
     @app.exception_handler(GalleryError)
     def _named(e: GalleryError) -> Response:
         status = 404 if isinstance(e, VisitNotFound) else 400 if isinstance(e, (BadRequest, Rejected)) else 409
-        return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                        body={"error": type(e).__name__, "message": e.message})
+        return Response(
+            status_code=status,
+            content_type=content_types.APPLICATION_JSON,
+            body={"error": type(e).__name__, "message": e.message},
+        )
 
     return app

@@ -21,7 +21,10 @@ def age_band(age_range: dict | None) -> str | None:
 
 
 def approved(catalog: Any, theme: str) -> list[dict]:
-    items, kwargs = [], {"KeyConditionExpression": Key("theme").eq(theme), "FilterExpression": Attr("status").eq(APPROVED)}
+    items, kwargs = (
+        [],
+        {"KeyConditionExpression": Key("theme").eq(theme), "FilterExpression": Attr("status").eq(APPROVED)},
+    )
     while True:
         page = catalog.query(**kwargs)
         items += page["Items"]

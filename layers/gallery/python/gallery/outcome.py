@@ -33,7 +33,9 @@ def describe_error(error: dict) -> tuple[str, str]:
     return name, str(cause)
 
 
-def record(s3: Any, visit_table: Any, bucket: str, status: str, upload_key: str, error: dict, execution_arn: str) -> dict:
+def record(
+    s3: Any, visit_table: Any, bucket: str, status: str, upload_key: str, error: dict, execution_arn: str
+) -> dict:
     """Mark the visit REJECTED or FAILED. A rejected photo is deleted at once (the visitor will
     retake it); a failed one is kept until the lifecycle rule expires it, so an operator can
     re-run it. Returns the outcome that displays and Slack are told about."""

@@ -112,8 +112,21 @@ def finish(visits: Any, visit_id: str, status: str, fields: dict) -> dict | None
 
 def public_view(visit: dict) -> dict:
     """What a tablet or a visitor's phone may see of a visit."""
-    keep = ("visitId", "displayId", "theme", "status", "reason", "message", "story", "title", "portraitId",
-            "timings", "createdAt", "finishedAt", "error")
+    keep = (
+        "visitId",
+        "displayId",
+        "theme",
+        "status",
+        "reason",
+        "message",
+        "story",
+        "title",
+        "portraitId",
+        "timings",
+        "createdAt",
+        "finishedAt",
+        "error",
+    )
     return {k: _plain(visit[k]) for k in keep if k in visit}
 
 

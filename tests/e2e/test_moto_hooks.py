@@ -1,0 +1,174 @@
+"""Canaries for every moto internal that the local stack hooks (gallery_local.moto_hooks).
+
+Each test checks two things: that moto still has the gap the hook fills (so a moto upgrade
+that closes it says the hook can go), and that the hooked behaviour works on the stack."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+
+import moto
+import pytest
+
+from gallery_local import moto_hooks
+from gallery_local.sagemaker_local import HANG
+from tests.e2e.conftest import jpeg
+
+
+def test_moto_is_the_version_the_hooks_were_written_for():
+    assert moto.__version__ == "5.2.5", "moto changed: re-check every hook in gallery_local/moto_hooks.py"
+
+
+def test_lambda_runs_the_real_handler_in_process(stack):
+    assert "docker" in inspect.getsource(moto_hooks.ORIGINALS["LambdaFunction._invoke_lambda"])
+    resp = stack.client("lambda").invoke(
+        FunctionName=stack.names.name("GetVisitFunction"),
+        Payload=json.dumps(
+            {
+                "httpMethod": "GET",
+                "path": "/visits/" + "0" * 32,
+                "resource": "/visits/{visitId}",
+                "pathParameters": {"visitId": "0" * 32},
+                "requestContext": {},
+            }
+        ).encode(),
+    )
+    body = json.loads(resp["Payload"].read())
+    assert body["statusCode"] == 404 and json.loads(body["body"])["error"] == "VisitNotFound"
+
+
+def test_eventbridge_starts_state_machines(stack):
+    original = inspect.getsource(moto_hooks.ORIGINALS["Rule.send_to_targets"])
+    assert '"states"' not in original and "'states'" not in original, "moto delivers to Step Functions now"
+    events = stack.client("events")
+    events.put_rule(Name="canary", EventPattern=json.dumps({"source": ["canary.gallery"]}))
+    events.put_targets(Rule="canary", Targets=[{"Id": "sm", "Arn": stack.state_machine_arn}])
+    try:
+        before = {e["executionArn"] for e in stack.executions()}
+        events.put_events(
+            Entries=[
+                {"Source": "canary.gallery", "DetailType": "x", "Detail": json.dumps({"object": {"key": "canary"}})}
+            ]
+        )
+        deadline = time.time() + 10
+        while time.time() < deadline and not ({e["executionArn"] for e in stack.executions()} - before):
+            time.sleep(0.05)
+        assert {e["executionArn"] for e in stack.executions()} - before
+    finally:
+        events.remove_targets(Rule="canary", Ids=["sm"])
+        events.delete_rule(Name="canary")
+
+
+def _token_machine(stack, name: str, extra: dict) -> tuple[str, str]:
+    sqs, sfn = stack.client("sqs"), stack.client("stepfunctions")
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True,
+        **extra,
+    }
+    arn = sfn.create_state_machine(
+        name=name, roleArn=stack.role_arn, definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}})
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, name=f"{name}-{time.time_ns()}", input="{}")["executionArn"]
+    return queue, execution
+
+
+def _next_token(stack, queue: str) -> str:
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        msgs = stack.client("sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
+        if msgs:
+            return json.loads(msgs[0]["Body"])["token"]
+    raise AssertionError("no task token arrived")
+
+
+def test_send_task_failure_keeps_its_cause(stack):
+    source = inspect.getsource(moto_hooks.ORIGINALS["StepFunctionResponse.send_task_failure"])
+    assert "cause" not in source, "moto passes the cause now: the hook can go"
+    queue, execution = _token_machine(stack, "canary-cause", {"TimeoutSeconds": 30})
+    stack.client("stepfunctions").send_task_failure(
+        taskToken=_next_token(stack, queue), error="Named", cause="readable cause"
+    )
+    result = stack.wait_execution(execution, 15)
+    assert result["status"] == "FAILED" and result["error"] == "Named" and result["cause"] == "readable cause"
+
+
+def test_a_retried_wait_for_task_token_gets_a_fresh_token(stack):
+    assert "update_task_token" not in inspect.getsource(
+        moto_hooks.ORIGINALS["StateTaskServiceCallback._evaluate_with_timeout"]
+    )
+    queue, execution = _token_machine(
+        stack,
+        "canary-retry",
+        {"TimeoutSeconds": 1, "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 1}]},
+    )
+    first = _next_token(stack, queue)  # never answered: this attempt times out
+    second = _next_token(stack, queue)
+    assert second != first
+    stack.client("stepfunctions").send_task_success(taskToken=second, output='{"ok": true}')
+    assert stack.wait_execution(execution, 15)["status"] == "SUCCEEDED"
+
+
+def test_callbacks_skip_executions_that_are_still_starting():
+    source = inspect.getsource(moto_hooks.ORIGINALS["StepFunctionsParserBackend._get_executions"])
+    assert "exec_worker" not in source, "moto filters unstarted executions itself now: the hook can go"
+    assert (
+        "execution_status"
+        in inspect.signature(moto_hooks.ORIGINALS["StepFunctionsParserBackend._get_executions"]).parameters
+    )
+
+
+def test_the_interpreter_reuses_its_service_clients(stack):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
+
+    # moto must still import the factory by name into these modules, or the hook does nothing.
+    assert lambda_eval_utils.boto_client_for is moto_hooks._cached_boto_client_for
+    assert state_task_service_dynamodb.boto_client_for is moto_hooks._cached_boto_client_for
+    assert {key[1] for key in moto_hooks._sfn_clients} >= {"lambda"}
+
+
+def test_rekognition_detect_faces_uses_the_face_engine(stack):
+    assert moto_hooks.ORIGINALS["RekognitionResponse.detect_faces"] is None, "moto answers DetectFaces now"
+    from PIL import Image
+
+    from gallery_local.demo import DEMO
+
+    photo = (DEMO / "photos" / "visitor-a.jpg").read_bytes()
+    faces = stack.client("rekognition").detect_faces(Image={"Bytes": photo}, Attributes=["ALL"])["FaceDetails"]
+    assert len(faces) == 1
+    face = faces[0]
+    box = face["BoundingBox"]
+    assert 0 < box["Left"] < 1 and 0 < box["Top"] < 1 and 0.1 < box["Width"] < 1 and 0.1 < box["Height"] < 1
+    assert {lm["Type"] for lm in face["Landmarks"]} >= {"eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight"}
+    assert all(0 <= lm["X"] <= 1 and 0 <= lm["Y"] <= 1 for lm in face["Landmarks"])
+    assert set(face["Pose"]) == {"Roll", "Yaw", "Pitch"} and set(face["Quality"]) >= {"Brightness", "Sharpness"}
+    assert 0 < face["Confidence"] <= 100
+    blank = jpeg(Image.new("RGB", (400, 300), (200, 200, 200)))
+    assert stack.client("rekognition").detect_faces(Image={"Bytes": blank})["FaceDetails"] == []
+    with pytest.raises(stack.client("rekognition").exceptions.InvalidImageFormatException):
+        stack.client("rekognition").detect_faces(Image={"Bytes": b"not an image at all"})
+
+
+def test_sagemaker_async_goes_to_the_local_endpoint(stack):
+    # moto's own answer is canned data from its backend, never the model.
+    original = inspect.getsource(moto_hooks.ORIGINALS["SageMakerRuntimeResponse.invoke_endpoint_async"])
+    assert "sagemakerruntime_backend.invoke_endpoint_async" in original
+    stack.endpoints.inject(stack.swap_endpoint, HANG)
+    resp = stack.client("sagemaker-runtime").invoke_endpoint_async(
+        EndpointName=stack.swap_endpoint,
+        InputLocation=f"s3://{stack.bucket}/inference/in/canary.json",
+        InferenceId="canary-inference",
+    )
+    assert resp["InferenceId"] == "canary-inference"
+    assert resp["OutputLocation"] == f"s3://{stack.bucket}/inference/out/swap/canary-inference.out"
+    assert stack.endpoints.invocations[-1] == {
+        "endpoint": stack.swap_endpoint,
+        "inferenceId": "canary-inference",
+        "fault": HANG,
+    }
