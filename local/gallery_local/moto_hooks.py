@@ -16,6 +16,7 @@ import time
 import traceback
 import types
 import uuid
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,16 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     ResourceCondition,
     StateTaskServiceCallback,
 )
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.utilities.arns import parse_arn
 
 log = logging.getLogger("gallery_local.lambda")
-TIMES: list = []
+# (function name, perf_counter at start, at end) of recent invocations, for the benchmarks.
+CALLS: deque[tuple[str, float, float]] = deque(maxlen=10_000)
 
 # --- Lambda: run the real handler in-process --------------------------------------------------
 # moto runs every invocation (Invoke, Step Functions lambda:invoke, SNS -> Lambda) through
@@ -98,7 +102,7 @@ def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, 
     started = time.perf_counter()
     try:
         result = _load_handler(self)(event if event is not None else {}, _context(self))
-        TIMES.append((self.function_name, started, time.perf_counter()))
+        CALLS.append((self.function_name, started, time.perf_counter()))
         return json.dumps(result), False, ""
     except Exception as e:  # the Lambda runtime reports any exception the same way
         log.info("%s raised %s: %s", self.function_name, type(e).__name__, e)
@@ -210,6 +214,27 @@ def _cached_boto_client_for(region: str, service: str, state_credentials: Any = 
         return _sfn_clients[key]
 
 
+# --- Step Functions: parse each definition once ------------------------------------------------
+# moto parses the whole definition with a pure-Python ANTLR parser at every execution start
+# (~100 ms of CPU for pipeline.asl.json). The parse tree is only read afterwards, so keep it and
+# build fresh evaluation components from it for each execution.
+
+_original_parse = AmazonStateLanguageParser.parse
+_parse_trees: dict[str, Any] = {}
+_parse_lock = threading.Lock()
+
+
+def _parse(definition: str) -> tuple[Any, Any]:
+    with _parse_lock:
+        tree = _parse_trees.get(definition)
+    if tree is None:
+        program, tree = _original_parse(definition)
+        with _parse_lock:
+            _parse_trees[definition] = tree
+        return program, tree
+    return Preprocessor().visit(tree), tree
+
+
 # --- Rekognition DetectFaces: answered by the local face engine ---------------------------------
 
 _face_detector: Callable[[bytes], list[dict]] | None = None
@@ -240,8 +265,10 @@ def _detect_faces(self: RekognitionResponse) -> str:
         raise JsonRESTError("ImageTooLargeException", f"Image size {len(data)} exceeds {limit} bytes.")
     if _face_detector is None:
         raise JsonRESTError("ServiceUnavailableException", "The local face engine is not running.")
+    started = time.perf_counter()
     try:
         faces = _face_detector(data)
+        CALLS.append(("rekognition:DetectFaces", started, time.perf_counter()))
     except ValueError as e:
         raise JsonRESTError("InvalidImageFormatException", f"Request has invalid image format: {e}") from e
     return json.dumps({"FaceDetails": faces})
@@ -283,6 +310,7 @@ ORIGINALS = {
     "StateTaskServiceCallback._evaluate_with_timeout": StateTaskServiceCallback._evaluate_with_timeout,
     "lambda_eval_utils.boto_client_for": lambda_eval_utils.boto_client_for,
     "state_task_service_dynamodb.boto_client_for": state_task_service_dynamodb.boto_client_for,
+    "AmazonStateLanguageParser.parse": AmazonStateLanguageParser.parse,
     "RekognitionResponse.detect_faces": getattr(RekognitionResponse, "detect_faces", None),
     "SageMakerRuntimeResponse.invoke_endpoint_async": SageMakerRuntimeResponse.invoke_endpoint_async,
 }
@@ -300,6 +328,7 @@ def install() -> None:
     StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout
     lambda_eval_utils.boto_client_for = _cached_boto_client_for
     state_task_service_dynamodb.boto_client_for = _cached_boto_client_for
+    AmazonStateLanguageParser.parse = staticmethod(_parse)
     RekognitionResponse.detect_faces = _detect_faces
     SageMakerRuntimeResponse.invoke_endpoint_async = _invoke_endpoint_async
     _installed = True

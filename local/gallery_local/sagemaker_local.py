@@ -137,6 +137,7 @@ class AsyncEndpoints:
             else:
                 bucket, key = _s3_uri(input_location)
                 payload = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                posted = time.perf_counter()
                 resp = requests.post(
                     f"{self.engine_url}/invocations",
                     data=payload,
@@ -144,6 +145,12 @@ class AsyncEndpoints:
                     timeout=60,
                 )
                 status, body, ctype = resp.status_code, resp.content, resp.headers.get("Content-Type", "")
+                # The model server's own time: decoding, the model, encoding the PNG.
+                self._record(
+                    inference_id,
+                    engine_ms=json.loads(resp.headers.get("X-Engine-Timings") or "{}"),
+                    request_ms=(time.perf_counter() - posted) * 1000,
+                )
         except requests.RequestException as e:
             status, body, ctype = (
                 500,
@@ -181,6 +188,12 @@ class AsyncEndpoints:
             topic = notifications.get("ErrorTopic")
         if topic:
             self.sns.publish(TopicArn=topic, Message=json.dumps(message))
+
+    def _record(self, inference_id: str, **fields: Any) -> None:
+        with self._lock:
+            for entry in self.invocations:
+                if entry["inferenceId"] == inference_id:
+                    entry.update(fields)
 
     def stop(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

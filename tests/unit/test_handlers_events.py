@@ -204,11 +204,20 @@ def _fresh_runtime_clients():
     """gallery.runtime caches clients per endpoint setting. Clients made here (after moto is
     imported, endpoint unset) work under every mock_aws() of this module, and building
     them once keeps the tests fast; none made elsewhere, with other credentials, is reused."""
-    runtime._client.cache_clear()
-    runtime._local.__dict__.pop("tables", None)
+    _reset_runtime()
     yield
-    runtime._client.cache_clear()
-    runtime._local.__dict__.pop("tables", None)
+    _reset_runtime()
+
+
+def _reset_runtime() -> None:
+    for name in ("_client", "_session"):
+        cached = getattr(runtime, name, None)
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+    if isinstance(getattr(runtime, "_tables", None), dict):
+        runtime._tables.clear()
+    if hasattr(runtime, "_local"):
+        runtime._local.__dict__.pop("tables", None)
 
 
 def body_of(response: dict) -> dict:

@@ -93,15 +93,6 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, s
     det_p = p[..., 0] - lo_p[..., 0]
     gain = float(np.clip((det_p[skin].std() + 1e-3) / (det_v[skin].std() + 1e-3), 0.8, 1.3))
     det_v = det_v * gain
-    # Harsh light in the visitor's photo (a half-lit face, a shiny nose)
-    # survives as mid-scale detail. Soft-limit that band's swings to what
-    # the portrait's own skin shows; the fine band (pores, lashes, the edges
-    # of eyes and brows) passes untouched.
-    mid_v = cv2.GaussianBlur(det_v, (0, 0), sigma / 3)
-    mid_p = cv2.GaussianBlur(det_p, (0, 0), sigma / 3)
-    knee = max(6.0, 3.0 * float(mid_p[skin].std()))
-    import os
-    if os.environ.get('MID','1')=='1': det_v = det_v - mid_v + knee * np.tanh(mid_v / knee)
     out = np.empty_like(v)
     out[..., 0] = np.clip(lo_p[..., 0] + det_v, 0, 100)
     # Chroma: the portrait's hue, with the visitor's saturation relative to
