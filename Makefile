@@ -28,9 +28,12 @@ $(SAM_STAMP): requirements-sam.txt
 demo: setup
 	$(VENV)/bin/gallery demo
 
+# Two pytest runs: unit tests use moto's in-process mock (it resets moto's global backends),
+# end-to-end and browser tests share one running local stack.
 test: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest tests/unit
+	$(VENV)/bin/pytest tests/e2e $(wildcard tests/browser)
 
 bench: bench-pipeline bench-quality
 

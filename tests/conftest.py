@@ -6,3 +6,5 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Sample portraits and photos shared with CI (not part of a user's clone).
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+pytest_plugins = ["tests.stack_fixture"]

@@ -196,8 +196,13 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
     # Inside both outlines: where the visitor's face is narrower than the
     # portrait's, the portrait's own cheek shows rather than whatever lay
     # beside the visitor's face (an ear, the background).
+    # The visitor's outline is taken where it really is in the visitor's
+    # photo (warped like the pixels), which matters most on the far side of
+    # a turned face, where the mesh's edge already touches hair or background.
+    vmesh = np.concatenate([spts, vf.mesh[:, 2:] * scale], axis=1)
+    vpoly = fm.fill(fm.swap_polygon(vmesh), src.shape[:2])
     hard = fm.fill(fm.swap_polygon(pf.mesh), base.shape[:2], (x0, y0))
-    hard &= fm.fill(fm.swap_polygon(dst3), base.shape[:2], (x0, y0))
+    hard &= warp.warp_image(vpoly, map_x, map_y, cv2.INTER_NEAREST)
     alpha = blend.feather_inside(hard, max(1.5, FEATHER * pf.face_width))
     alpha *= covered
     core = core_mask(pf.mesh, roi)

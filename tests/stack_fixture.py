@@ -1,0 +1,38 @@
+"""One local stack per test session: moto, the real handlers and state machine, and the face
+engine's model server as a local process. moto's backends are process-wide, so there can only
+be one; the end-to-end and browser tests share it. Tests that use moto's in-process mock_aws
+(which resets those backends) run in a separate pytest process (see the Makefile)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gallery_local.stack import LocalStack, Settings
+
+# Short enough that the endpoint-timeout test stays quick, long enough for eight visits at
+# once on two cores.
+INFERENCE_TIMEOUT_SECONDS = 12
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with LocalStack(Settings(inference_timeout_seconds=INFERENCE_TIMEOUT_SECONDS)) as s:
+        yield s
+
+
+@pytest.fixture(autouse=True)
+def healthy(request):
+    """Each test starts with every local service up and no injected faults."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    s = request.getfixturevalue("stack")
+    s.endpoints.clear_faults()
+    s.slack.down = False
+    s.appsync.down = False
+    yield
+    s.endpoints.clear_faults()
+    s.slack.down = False
+    s.appsync.down = False
+
+
