@@ -101,6 +101,9 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        if self.settings.quiet:
+            # moto logs every Fail state as an ERROR; the visit's own record says what happened.
+            logging.getLogger("moto").setLevel(logging.CRITICAL)
         port = free_port()
         # The state machine interpreter calls services back at localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(port)
