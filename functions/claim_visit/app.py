@@ -9,9 +9,7 @@ from gallery.runtime import logger, table, tracer
 def handler(event: dict, context: object) -> dict:
     display_id, visit_id = keys.parse_upload_key(event["key"])
     logger.set_correlation_id(visit_id)
-    visit = visits.claim(table("VISITS_TABLE"), visit_id, event.get("executionArn", ""))
-    if visit["displayId"] != display_id:
-        raise keys.KeyOutsideUploads(f"Visit {visit_id} belongs to display {visit['displayId']}, not {display_id}.")
+    visit = visits.claim(table("VISITS_TABLE"), visit_id, display_id, event.get("executionArn", ""))
     return {
         "visitId": visit_id,
         "displayId": display_id,

@@ -52,8 +52,9 @@ def test_a_face_filling_the_photo_gives_the_whole_photo():
     assert crop.padded_box(face(0.0, 0.0, 1.0, 1.0), 640, 480) == (0, 0, 640, 480)
 
 
-@pytest.mark.parametrize("padding,expected", [(0.0, (400, 200, 600, 400)), (0.25, (350, 150, 650, 450)),
-                                              (1.0, (200, 0, 800, 600))])
+@pytest.mark.parametrize(
+    "padding,expected", [(0.0, (400, 200, 600, 400)), (0.25, (350, 150, 650, 450)), (1.0, (200, 0, 800, 600))]
+)
 def test_other_paddings(padding, expected):
     assert crop.padded_box(face(0.4, 0.25, 0.2, 0.25), 1000, 800, padding) == expected
 

@@ -30,17 +30,23 @@ VISIT = "0123456789abcdef0123456789abcdef"
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         s3 = session.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         displays = session.resource("dynamodb").create_table(
-            TableName="displays", BillingMode="PAY_PER_REQUEST",
+            TableName="displays",
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "displayId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "displayId", "KeyType": "HASH"}])
+            KeySchema=[{"AttributeName": "displayId", "KeyType": "HASH"}],
+        )
         yield s3, displays
 
 
@@ -56,14 +62,25 @@ def _signed_key(url: str) -> tuple[str, int]:
 
 def test_a_done_tile_shows_the_signed_result_and_the_story(aws):
     s3, _ = aws
-    tile = display.tile(s3, BUCKET, {
-        "status": "DONE", "visit": {"visitId": VISIT, "displayId": 3, "theme": "painting", "bucket": BUCKET},
-        "resultKey": f"results/{VISIT}.png",
-        "portrait": {"portraitId": "mona-lisa", "title": "Lisa, Florence, 1503", "story": "In Florence..."},
-    })
+    tile = display.tile(
+        s3,
+        BUCKET,
+        {
+            "status": "DONE",
+            "visit": {"visitId": VISIT, "displayId": 3, "theme": "painting", "bucket": BUCKET},
+            "resultKey": f"results/{VISIT}.png",
+            "portrait": {"portraitId": "mona-lisa", "title": "Lisa, Florence, 1503", "story": "In Florence..."},
+        },
+    )
     url = tile.pop("imageUrl")
-    assert tile == {"displayId": "3", "visitId": VISIT, "status": "DONE", "theme": "painting",
-                    "story": "In Florence...", "title": "Lisa, Florence, 1503"}
+    assert tile == {
+        "displayId": "3",
+        "visitId": VISIT,
+        "status": "DONE",
+        "theme": "painting",
+        "story": "In Florence...",
+        "title": "Lisa, Florence, 1503",
+    }
     path, valid = _signed_key(url)
     assert path.endswith(f"/results/{VISIT}.png") and BUCKET in url
     assert display.IMAGE_URL_SECONDS - 5 <= valid <= display.IMAGE_URL_SECONDS == 3600
@@ -71,27 +88,44 @@ def test_a_done_tile_shows_the_signed_result_and_the_story(aws):
 
 def test_a_done_tile_without_story_leaves_it_out(aws):
     s3, _ = aws
-    tile = display.tile(s3, BUCKET, {"status": "DONE", "visit": {"visitId": VISIT, "displayId": "3"},
-                                     "resultKey": f"results/{VISIT}.png", "portrait": None})
+    tile = display.tile(
+        s3,
+        BUCKET,
+        {
+            "status": "DONE",
+            "visit": {"visitId": VISIT, "displayId": "3"},
+            "resultKey": f"results/{VISIT}.png",
+            "portrait": None,
+        },
+    )
     assert set(tile) == {"displayId", "visitId", "status", "imageUrl"}
 
 
-@pytest.mark.parametrize("outcome,reason", [
-    ({"status": "REJECTED", "reason": "FaceTooSmall", "message": "Please come closer."}, "Please come closer."),
-    ({"status": "FAILED", "reason": "States.Timeout"}, "States.Timeout"),
-])
+@pytest.mark.parametrize(
+    "outcome,reason",
+    [
+        ({"status": "REJECTED", "reason": "FaceTooSmall", "message": "Please come closer."}, "Please come closer."),
+        ({"status": "FAILED", "reason": "States.Timeout"}, "States.Timeout"),
+    ],
+)
 def test_an_unsuccessful_tile_shows_the_reason_and_no_image(aws, outcome, reason):
     s3, _ = aws
     tile = display.tile(s3, BUCKET, {**outcome, "visit": {"visitId": VISIT, "displayId": "3", "theme": "travel"}})
-    assert tile == {"displayId": "3", "visitId": VISIT, "status": outcome["status"], "theme": "travel",
-                    "reason": reason}
+    assert tile == {
+        "displayId": "3",
+        "visitId": VISIT,
+        "status": outcome["status"],
+        "theme": "travel",
+        "reason": reason,
+    }
 
 
 def test_current_lists_displays_in_number_order_with_fresh_urls(aws):
     s3, displays = aws
     displays.put_item(Item={"displayId": "10", "status": "DEFAULT"})
-    displays.put_item(Item={"displayId": "2", "status": "DONE", "visitId": VISIT,
-                            "imageUrl": "https://expired.example/old"})
+    displays.put_item(
+        Item={"displayId": "2", "status": "DONE", "visitId": VISIT, "imageUrl": "https://expired.example/old"}
+    )
     displays.put_item(Item={"displayId": "1", "status": "REJECTED", "visitId": "a" * 32, "reason": "Please..."})
     got = display.current(s3, displays, BUCKET)
     assert [d["displayId"] for d in got] == ["1", "2", "10"]
@@ -147,10 +181,13 @@ def test_publish_sends_a_sigv4_signed_mutation(appsync):
     assert request["headers"]["X-Amz-Security-Token"] == "session-token"
 
 
-@pytest.mark.parametrize("answer,match", [
-    ((401, {"errors": [{"errorType": "UnauthorizedException"}]}), "answered 401"),
-    ((200, {"data": None, "errors": [{"message": "Not Authorized to access publishResult"}]}), "refused"),
-])
+@pytest.mark.parametrize(
+    "answer,match",
+    [
+        ((401, {"errors": [{"errorType": "UnauthorizedException"}]}), "answered 401"),
+        ((200, {"data": None, "errors": [{"message": "Not Authorized to access publishResult"}]}), "refused"),
+    ],
+)
 def test_a_refused_mutation_raises_publish_failed(appsync, answer, match):
     handler, url = appsync
     handler.answer = answer

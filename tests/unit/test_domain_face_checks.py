@@ -18,8 +18,20 @@ from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooSmall, NoFaceDete
 W, H = 1280, 960
 
 
-def face_detail(left=0.35, top=0.2, width=0.3, height=0.4, confidence=99.99, yaw=2.5, pitch=-4.0, roll=1.2,
-                sunglasses=(False, 99.1), eyes_open=(True, 98.7), age=(29, 37), gender=("Female", 99.6)) -> dict:
+def face_detail(
+    left=0.35,
+    top=0.2,
+    width=0.3,
+    height=0.4,
+    confidence=99.99,
+    yaw=2.5,
+    pitch=-4.0,
+    roll=1.2,
+    sunglasses=(False, 99.1),
+    eyes_open=(True, 98.7),
+    age=(29, 37),
+    gender=("Female", 99.6),
+) -> dict:
     """A FaceDetail as Rekognition DetectFaces returns it with Attributes=["ALL"]."""
     return {
         "BoundingBox": {"Width": width, "Height": height, "Left": left, "Top": top},
@@ -33,8 +45,10 @@ def face_detail(left=0.35, top=0.2, width=0.3, height=0.4, confidence=99.99, yaw
         "EyesOpen": {"Value": eyes_open[0], "Confidence": eyes_open[1]},
         "MouthOpen": {"Value": False, "Confidence": 95.5},
         "Emotions": [{"Type": "HAPPY", "Confidence": 91.3}, {"Type": "CALM", "Confidence": 5.1}],
-        "Landmarks": [{"Type": "eyeLeft", "X": left + width * 0.3, "Y": top + height * 0.4},
-                      {"Type": "eyeRight", "X": left + width * 0.7, "Y": top + height * 0.4}],
+        "Landmarks": [
+            {"Type": "eyeLeft", "X": left + width * 0.3, "Y": top + height * 0.4},
+            {"Type": "eyeRight", "X": left + width * 0.7, "Y": top + height * 0.4},
+        ],
         "Pose": {"Roll": roll, "Yaw": yaw, "Pitch": pitch},
         "Quality": {"Brightness": 78.4, "Sharpness": 89.9},
         "Confidence": confidence,
@@ -49,8 +63,14 @@ def test_a_good_face_is_usable():
     assert face_checks.usable_face([face], W, H) is face
 
 
-@pytest.mark.parametrize("faces", [[], [face_detail(confidence=face_checks.MIN_CONFIDENCE - 0.01)],
-                                   [face_detail(confidence=12.0), face_detail(confidence=40.0, left=0.1)]])
+@pytest.mark.parametrize(
+    "faces",
+    [
+        [],
+        [face_detail(confidence=face_checks.MIN_CONFIDENCE - 0.01)],
+        [face_detail(confidence=12.0), face_detail(confidence=40.0, left=0.1)],
+    ],
+)
 def test_no_confident_face_is_no_face(faces):
     with pytest.raises(NoFaceDetected) as e:
         face_checks.usable_face(faces, W, H)
@@ -62,12 +82,15 @@ def test_a_face_at_the_confidence_threshold_counts():
     assert face_checks.usable_face([face], W, H) is face
 
 
-@pytest.mark.parametrize("width,height,expected", [
-    (79 / W, 0.4, FaceTooSmall),    # 79 px wide
-    (0.3, 79 / H, FaceTooSmall),    # 79 px high
-    (0.04, 0.05, FaceTooSmall),
-    (80 / W, 80 / H, None),         # exactly the minimum
-])
+@pytest.mark.parametrize(
+    "width,height,expected",
+    [
+        (79 / W, 0.4, FaceTooSmall),  # 79 px wide
+        (0.3, 79 / H, FaceTooSmall),  # 79 px high
+        (0.04, 0.05, FaceTooSmall),
+        (80 / W, 80 / H, None),  # exactly the minimum
+    ],
+)
 def test_small_faces(width, height, expected):
     problem = face_checks.problem(face_detail(width=width, height=height), W, H)
     assert (type(problem) if problem else None) is expected
@@ -79,26 +102,32 @@ def test_face_size_is_measured_in_pixels_of_this_photo():
     assert face_checks.problem(face, 4032, 3024) is None  # 403 x 302 px
 
 
-@pytest.mark.parametrize("yaw,pitch,expected", [
-    (face_checks.MAX_YAW + 0.5, 0.0, FaceNotFrontal),
-    (-(face_checks.MAX_YAW + 0.5), 0.0, FaceNotFrontal),
-    (0.0, face_checks.MAX_PITCH + 0.5, FaceNotFrontal),
-    (0.0, -(face_checks.MAX_PITCH + 0.5), FaceNotFrontal),
-    (face_checks.MAX_YAW, face_checks.MAX_PITCH, None),
-    (-face_checks.MAX_YAW, -face_checks.MAX_PITCH, None),
-])
+@pytest.mark.parametrize(
+    "yaw,pitch,expected",
+    [
+        (face_checks.MAX_YAW + 0.5, 0.0, FaceNotFrontal),
+        (-(face_checks.MAX_YAW + 0.5), 0.0, FaceNotFrontal),
+        (0.0, face_checks.MAX_PITCH + 0.5, FaceNotFrontal),
+        (0.0, -(face_checks.MAX_PITCH + 0.5), FaceNotFrontal),
+        (face_checks.MAX_YAW, face_checks.MAX_PITCH, None),
+        (-face_checks.MAX_YAW, -face_checks.MAX_PITCH, None),
+    ],
+)
 def test_turned_faces(yaw, pitch, expected):
     problem = face_checks.problem(face_detail(yaw=yaw, pitch=pitch, roll=44.0), W, H)
     assert (type(problem) if problem else None) is expected
 
 
-@pytest.mark.parametrize("sunglasses,eyes_open,expected", [
-    ((True, 97.0), (True, 90.0), EyesCovered),
-    ((True, 80.0), (True, 90.0), EyesCovered),
-    ((True, 62.0), (True, 90.0), None),      # unsure about sunglasses: not a reason to refuse
-    ((False, 99.0), (False, 96.0), EyesCovered),
-    ((False, 99.0), (False, 70.0), None),    # unsure the eyes are closed
-])
+@pytest.mark.parametrize(
+    "sunglasses,eyes_open,expected",
+    [
+        ((True, 97.0), (True, 90.0), EyesCovered),
+        ((True, 80.0), (True, 90.0), EyesCovered),
+        ((True, 62.0), (True, 90.0), None),  # unsure about sunglasses: not a reason to refuse
+        ((False, 99.0), (False, 96.0), EyesCovered),
+        ((False, 99.0), (False, 70.0), None),  # unsure the eyes are closed
+    ],
+)
 def test_covered_or_closed_eyes(sunglasses, eyes_open, expected):
     problem = face_checks.problem(face_detail(sunglasses=sunglasses, eyes_open=eyes_open), W, H)
     assert (type(problem) if problem else None) is expected

@@ -63,8 +63,9 @@ def test_an_empty_upload_is_unreadable():
         images.check_upload("image/jpeg", 0)
 
 
-@pytest.mark.parametrize("content_type", ["image/gif", "image/webp", "image/heic", "application/octet-stream",
-                                          "text/plain", "", None])
+@pytest.mark.parametrize(
+    "content_type", ["image/gif", "image/webp", "image/heic", "application/octet-stream", "text/plain", "", None]
+)
 def test_other_content_types_are_refused(content_type):
     with pytest.raises(WrongContentType) as e:
         images.check_upload(content_type, MB)
@@ -76,9 +77,9 @@ def test_other_content_types_are_refused(content_type):
 
 def test_rgba_is_flattened_onto_white():
     img = Image.new("RGBA", (3, 1))
-    img.putpixel((0, 0), (255, 0, 0, 0))      # fully transparent red
-    img.putpixel((1, 0), (0, 0, 255, 255))    # opaque blue
-    img.putpixel((2, 0), (0, 0, 0, 128))      # half-transparent black
+    img.putpixel((0, 0), (255, 0, 0, 0))  # fully transparent red
+    img.putpixel((1, 0), (0, 0, 255, 255))  # opaque blue
+    img.putpixel((2, 0), (0, 0, 0, 128))  # half-transparent black
     out = images.decode_photo(encoded(img, "PNG"))
     assert out.mode == "RGB" and out.size == (3, 1)
     assert out.getpixel((0, 0)) == (255, 255, 255)

@@ -48,21 +48,32 @@ class Aws:
         # moto 5.2.5 drops SendTaskFailure's cause (the execution ends with cause null), so the
         # cause is read from the request as it leaves the client.
         self.failures_sent: list[dict] = []
-        self.sfn.meta.events.register("provide-client-params.sfn.SendTaskFailure",
-                                      lambda params, **_: self.failures_sent.append(dict(params)))
+        self.sfn.meta.events.register(
+            "provide-client-params.sfn.SendTaskFailure", lambda params, **_: self.failures_sent.append(dict(params))
+        )
         self.s3.create_bucket(Bucket=BUCKET)
         self.tokens = s.resource("dynamodb").create_table(
-            TableName="tokens", BillingMode="PAY_PER_REQUEST",
+            TableName="tokens",
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "inferenceId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "inferenceId", "KeyType": "HASH"}])
+            KeySchema=[{"AttributeName": "inferenceId", "KeyType": "HASH"}],
+        )
         self.queue = self.sqs.create_queue(QueueName="task-tokens")["QueueUrl"]
-        definition = {"StartAt": "SwapFace", "States": {"SwapFace": {
-            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-            "Parameters": {"QueueUrl": self.queue, "MessageBody": {"taskToken.$": "$$.Task.Token"}},
-            "TimeoutSeconds": 20, "End": True}}}
+        definition = {
+            "StartAt": "SwapFace",
+            "States": {
+                "SwapFace": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"QueueUrl": self.queue, "MessageBody": {"taskToken.$": "$$.Task.Token"}},
+                    "TimeoutSeconds": 20,
+                    "End": True,
+                }
+            },
+        }
         self.machine = self.sfn.create_state_machine(
-            name="waiting", definition=json.dumps(definition),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline")["stateMachineArn"]
+            name="waiting", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline"
+        )["stateMachineArn"]
 
     def waiting_task(self) -> tuple[str, str]:
         """Start an execution and return (executionArn, the task token it waits on)."""
@@ -93,9 +104,15 @@ class Aws:
     def start_swap(self, token: str) -> str:
         self.put(f"faces/{VISIT}.png", b"face-png")
         self.put("catalog/painting/mona-lisa.jpg", b"portrait-jpeg")
-        request = {"taskToken": token, "task": "swap", "endpoint": ENDPOINT, "visitId": VISIT, "theme": "painting",
-                   "inputs": {"face": f"faces/{VISIT}.png", "portrait": "catalog/painting/mona-lisa.jpg"},
-                   "resultKey": f"inference/swaps/{VISIT}.png"}
+        request = {
+            "taskToken": token,
+            "task": "swap",
+            "endpoint": ENDPOINT,
+            "visitId": VISIT,
+            "theme": "painting",
+            "inputs": {"face": f"faces/{VISIT}.png", "portrait": "catalog/painting/mona-lisa.jpg"},
+            "resultKey": f"inference/swaps/{VISIT}.png",
+        }
         return inference.invoke(self.s3, self.runtime, self.tokens, BUCKET, request)["inferenceId"]
 
     def callback(self, message: dict) -> dict:
@@ -105,8 +122,12 @@ class Aws:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
         monkeypatch.setenv(k, v)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield Aws()
@@ -115,16 +136,26 @@ def aws(monkeypatch: pytest.MonkeyPatch):
 def notification(inference_id: str, status: str, **response) -> dict:
     """A SageMaker async notification (SNS Message) as the endpoint publishes it."""
     message = {
-        "awsRegion": REGION, "eventTime": "2026-11-24T14:27:11.734Z", "receivedTime": "2026-11-24T14:27:04.893Z",
+        "awsRegion": REGION,
+        "eventTime": "2026-11-24T14:27:11.734Z",
+        "receivedTime": "2026-11-24T14:27:04.893Z",
         "invocationStatus": status,
-        "requestParameters": {"contentType": "application/json", "endpointName": ENDPOINT,
-                              "inputLocation": f"s3://{BUCKET}/inference/in/swap/{inference_id}.json"},
-        "responseParameters": response, "inferenceId": inference_id,
-        "eventVersion": "1.0", "eventSource": "aws:sagemaker", "eventName": "InferenceResult",
+        "requestParameters": {
+            "contentType": "application/json",
+            "endpointName": ENDPOINT,
+            "inputLocation": f"s3://{BUCKET}/inference/in/swap/{inference_id}.json",
+        },
+        "responseParameters": response,
+        "inferenceId": inference_id,
+        "eventVersion": "1.0",
+        "eventSource": "aws:sagemaker",
+        "eventName": "InferenceResult",
     }
     if status == "Failed":
-        message["failureReason"] = ("ClientError: Received client error (422) from model. See the SageMaker "
-                                    "Endpoint logs in your account for more information.")
+        message["failureReason"] = (
+            "ClientError: Received client error (422) from model. See the SageMaker "
+            "Endpoint logs in your account for more information."
+        )
     return message
 
 
@@ -133,7 +164,7 @@ def test_invoke_stores_the_token_and_the_input_object(aws):
 
     before = int(time.time())
     inference_id = aws.start_swap("token-of-the-swap-task")
-    assert re.fullmatch(r"[0-9a-f]{32}", inference_id)
+    assert re.fullmatch(r"[0-9a-f]{32}-[0-9a-f]{16}", inference_id)
     token = aws.tokens.get_item(Key={"inferenceId": inference_id})["Item"]
     input_key = f"inference/in/swap/{inference_id}.json"
     assert token["taskToken"] == "token-of-the-swap-task" and token["visitId"] == VISIT and token["task"] == "swap"
@@ -142,8 +173,12 @@ def test_invoke_stores_the_token_and_the_input_object(aws):
     assert before + 2 * 86400 <= token["expiresAt"] <= time.time() + 2 * 86400
 
     body = json.loads(aws.s3.get_object(Bucket=BUCKET, Key=input_key)["Body"].read())
-    assert body == {"task": "swap", "theme": "painting", "face": base64.b64encode(b"face-png").decode(),
-                    "portrait": base64.b64encode(b"portrait-jpeg").decode()}
+    assert body == {
+        "task": "swap",
+        "theme": "painting",
+        "face": base64.b64encode(b"face-png").decode(),
+        "portrait": base64.b64encode(b"portrait-jpeg").decode(),
+    }
     started = sagemakerruntime_backends[ACCOUNT][REGION].async_results[ENDPOINT]
     assert list(started) == [f"s3://{BUCKET}/{input_key}"]
 
@@ -153,8 +188,9 @@ def test_success_copies_the_output_and_resumes_the_task(aws):
     inference_id = aws.start_swap(token)
     output_key = f"inference/out/swap/{uuid.uuid4()}.out"
     aws.put(output_key, b"\x89PNG swapped")
-    message = notification(inference_id, "Completed", contentType="image/png",
-                           outputLocation=f"s3://{BUCKET}/{output_key}")
+    message = notification(
+        inference_id, "Completed", contentType="image/png", outputLocation=f"s3://{BUCKET}/{output_key}"
+    )
 
     assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "success"}
     ended = aws.ended(execution)
@@ -174,8 +210,9 @@ def test_a_duplicate_notification_is_ignored(aws):
     inference_id = aws.start_swap(token)
     output_key = f"inference/out/swap/{uuid.uuid4()}.out"
     aws.put(output_key, b"\x89PNG first")
-    message = notification(inference_id, "Completed", contentType="image/png",
-                           outputLocation=f"s3://{BUCKET}/{output_key}")
+    message = notification(
+        inference_id, "Completed", contentType="image/png", outputLocation=f"s3://{BUCKET}/{output_key}"
+    )
     assert aws.callback(message)["outcome"] == "success"
     aws.put(output_key, b"\x89PNG second")
     assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "ignored"}
@@ -187,10 +224,12 @@ def test_an_engine_refusal_fails_the_task_with_the_refusal_name(aws):
     execution, token = aws.waiting_task()
     inference_id = aws.start_swap(token)
     failure_key = f"inference/errors/swap/{uuid.uuid4()}-error.out"
-    aws.put(failure_key, json.dumps({"error": "FaceNotFrontal", "message": "Please look straight at the camera."})
-            .encode())
-    message = notification(inference_id, "Failed", contentType="application/json",
-                           failureLocation=f"s3://{BUCKET}/{failure_key}")
+    aws.put(
+        failure_key, json.dumps({"error": "FaceNotFrontal", "message": "Please look straight at the camera."}).encode()
+    )
+    message = notification(
+        inference_id, "Failed", contentType="application/json", failureLocation=f"s3://{BUCKET}/{failure_key}"
+    )
     assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "failure", "error": "FaceNotFrontal"}
     ended = aws.ended(execution)
     assert ended["status"] == "FAILED" and ended["error"] == "FaceNotFrontal"
@@ -199,21 +238,28 @@ def test_an_engine_refusal_fails_the_task_with_the_refusal_name(aws):
     assert "Item" not in aws.tokens.get_item(Key={"inferenceId": inference_id})
 
 
-@pytest.mark.parametrize("body,said", [
-    (json.dumps({"error": "InternalError", "message": "model crashed"}).encode(), "model crashed"),
-    (json.dumps({"error": "BadRequest", "message": "missing or oversized body"}).encode(), "missing or oversized body"),
-    (b"<html>502 Bad Gateway</html>", None),
-    (json.dumps(["not", "an", "object"]).encode(), None),
-    (None, None),  # no failure object was written
-])
+@pytest.mark.parametrize(
+    "body,said",
+    [
+        (json.dumps({"error": "InternalError", "message": "model crashed"}).encode(), "model crashed"),
+        (
+            json.dumps({"error": "BadRequest", "message": "missing or oversized body"}).encode(),
+            "missing or oversized body",
+        ),
+        (b"<html>502 Bad Gateway</html>", None),
+        (json.dumps(["not", "an", "object"]).encode(), None),
+        (None, None),  # no failure object was written
+    ],
+)
 def test_any_other_failure_is_inference_failed(aws, body, said):
     execution, token = aws.waiting_task()
     inference_id = aws.start_swap(token)
     failure_key = f"inference/errors/swap/{uuid.uuid4()}-error.out"
     if body is not None:
         aws.put(failure_key, body)
-    message = notification(inference_id, "Failed", contentType="application/json",
-                           failureLocation=f"s3://{BUCKET}/{failure_key}")
+    message = notification(
+        inference_id, "Failed", contentType="application/json", failureLocation=f"s3://{BUCKET}/{failure_key}"
+    )
     assert aws.callback(message)["error"] == "InferenceFailed"
     ended = aws.ended(execution)
     assert ended["status"] == "FAILED" and ended["error"] == "InferenceFailed"
@@ -224,7 +270,9 @@ def test_any_other_failure_is_inference_failed(aws, body, said):
 
 def test_a_notification_nobody_waits_for_is_ignored(aws):
     assert aws.callback(notification("f" * 32, "Completed", outputLocation=f"s3://{BUCKET}/x.out")) == {
-        "inferenceId": "f" * 32, "outcome": "ignored"}
+        "inferenceId": "f" * 32,
+        "outcome": "ignored",
+    }
     assert aws.callback({"invocationStatus": "Completed"}) == {"inferenceId": None, "outcome": "ignored"}
 
 

@@ -26,9 +26,14 @@ EXEC = "arn:aws:states:us-east-1:123456789012:execution:PipelineStateMachine-Xq3
 
 def lambda_cause(error_type: str, message: str) -> str:
     """The Cause of a Lambda function error caught by a Task's Catch."""
-    return json.dumps({"errorMessage": message, "errorType": error_type,
-                       "requestId": "7f3b2a1c-9d8e-4f6a-b5c4-d3e2f1a0b9c8",
-                       "stackTrace": ['  File "/var/task/app.py", line 15, in handler\n']})
+    return json.dumps(
+        {
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": "7f3b2a1c-9d8e-4f6a-b5c4-d3e2f1a0b9c8",
+            "stackTrace": ['  File "/var/task/app.py", line 15, in handler\n'],
+        }
+    )
 
 
 # ---------------------------------------------------------------- describe_error
@@ -40,10 +45,14 @@ def test_a_lambda_error_gives_its_message():
 
 
 def test_a_json_cause_with_message_instead_of_error_message():
-    error = {"Error": "DynamoDB.ConditionalCheckFailedException",
-             "Cause": json.dumps({"message": "The conditional request failed"})}
-    assert outcome.describe_error(error) == ("DynamoDB.ConditionalCheckFailedException",
-                                             "The conditional request failed")
+    error = {
+        "Error": "DynamoDB.ConditionalCheckFailedException",
+        "Cause": json.dumps({"message": "The conditional request failed"}),
+    }
+    assert outcome.describe_error(error) == (
+        "DynamoDB.ConditionalCheckFailedException",
+        "The conditional request failed",
+    )
 
 
 def test_a_plain_text_cause_is_kept():
@@ -56,17 +65,28 @@ def test_json_that_is_not_an_object_is_kept_as_text(cause):
     assert outcome.describe_error({"Error": "States.TaskFailed", "Cause": cause}) == ("States.TaskFailed", cause)
 
 
-@pytest.mark.parametrize("error,expected", [
-    ({"Error": "FaceNotFrontal"}, ("FaceNotFrontal", "Please look straight at the camera.")),
-    ({"Error": "NoFaceDetected", "Cause": ""},
-     ("NoFaceDetected", "We couldn't see a face. Please look at the camera.")),
-    ({"Error": "InferenceFailed", "Cause": None}, ("InferenceFailed", "The face engine could not finish this photo.")),
-    ({"Error": "NoPortraitAvailable"}, ("NoPortraitAvailable", "No approved portrait is available for this theme.")),
-    ({"Error": "States.Timeout", "Cause": ""}, ("States.Timeout", "The face engine took too long.")),
-    ({"Error": "States.TaskFailed"}, ("States.TaskFailed", "A step of the pipeline failed.")),
-    ({"Error": "Lambda.Unknown"}, ("Lambda.Unknown", "Lambda.Unknown")),
-    ({}, ("UnknownError", "UnknownError")),
-])
+@pytest.mark.parametrize(
+    "error,expected",
+    [
+        ({"Error": "FaceNotFrontal"}, ("FaceNotFrontal", "Please look straight at the camera.")),
+        (
+            {"Error": "NoFaceDetected", "Cause": ""},
+            ("NoFaceDetected", "We couldn't see a face. Please look at the camera."),
+        ),
+        (
+            {"Error": "InferenceFailed", "Cause": None},
+            ("InferenceFailed", "The face engine could not finish this photo."),
+        ),
+        (
+            {"Error": "NoPortraitAvailable"},
+            ("NoPortraitAvailable", "No approved portrait is available for this theme."),
+        ),
+        ({"Error": "States.Timeout", "Cause": ""}, ("States.Timeout", "The face engine took too long.")),
+        ({"Error": "States.TaskFailed"}, ("States.TaskFailed", "A step of the pipeline failed.")),
+        ({"Error": "Lambda.Unknown"}, ("Lambda.Unknown", "Lambda.Unknown")),
+        ({}, ("UnknownError", "UnknownError")),
+    ],
+)
 def test_an_empty_cause_gets_a_readable_default(error, expected):
     assert outcome.describe_error(error) == expected
 
@@ -77,17 +97,23 @@ def test_an_empty_cause_gets_a_readable_default(error, expected):
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         s3 = session.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         table = session.resource("dynamodb").create_table(
-            TableName="visits", BillingMode="PAY_PER_REQUEST",
+            TableName="visits",
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "visitId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}])
+            KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
+        )
         table.put_item(Item={"visitId": VISIT, "displayId": "3", "theme": "travel", "status": "PROCESSING"})
         for key in (UPLOAD, f"faces/{VISIT}.png"):
             s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
@@ -102,9 +128,14 @@ def test_record_rejected_deletes_the_photo_and_the_face(aws):
     s3, table = aws
     error = {"Error": "EyesCovered", "Cause": lambda_cause("EyesCovered", "Please take off your sunglasses.")}
     result = outcome.record(s3, table, BUCKET, "REJECTED", UPLOAD, error, EXEC)
-    assert result == {"recorded": True, "status": "REJECTED",
-                      "visit": {"visitId": VISIT, "displayId": "3", "theme": "travel"},
-                      "reason": "EyesCovered", "message": "Please take off your sunglasses.", "executionArn": EXEC}
+    assert result == {
+        "recorded": True,
+        "status": "REJECTED",
+        "visit": {"visitId": VISIT, "displayId": "3", "theme": "travel"},
+        "reason": "EyesCovered",
+        "message": "Please take off your sunglasses.",
+        "executionArn": EXEC,
+    }
     assert _keys(s3) == set()
     item = table.get_item(Key={"visitId": VISIT})["Item"]
     assert item["status"] == "REJECTED" and item["message"] == "Please take off your sunglasses."

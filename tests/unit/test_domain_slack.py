@@ -22,21 +22,29 @@ EXEC = "arn:aws:states:us-east-1:123456789012:execution:PipelineStateMachine-Xq3
 
 
 def done(**extra) -> dict:
-    return {"status": "DONE", "visit": {"visitId": VISIT, "displayId": "3", "theme": "painting"},
-            "resultKey": f"results/{VISIT}.png",
-            "portrait": {"portraitId": "mona-lisa", "title": "Lisa, Florence, 1503", "story": "..."},
-            "timings": {"cropMs": 912, "portraitMs": 41, "swapMs": 6840, "restoreMs": 3125},
-            "executionArn": EXEC, **extra}
+    return {
+        "status": "DONE",
+        "visit": {"visitId": VISIT, "displayId": "3", "theme": "painting"},
+        "resultKey": f"results/{VISIT}.png",
+        "portrait": {"portraitId": "mona-lisa", "title": "Lisa, Florence, 1503", "story": "..."},
+        "timings": {"cropMs": 912, "portraitMs": 41, "swapMs": 6840, "restoreMs": 3125},
+        "executionArn": EXEC,
+        **extra,
+    }
 
 
 def test_a_done_message():
-    assert slack.message(done()) == {"text": "\n".join([
-        f":frame_with_picture: Display 3: visit `{VISIT}` is *DONE*",
-        "theme: painting",
-        "portrait: Lisa, Florence, 1503",
-        "timings (ms): cropMs 912, portraitMs 41, swapMs 6840, restoreMs 3125",
-        f"execution: {EXEC}",
-    ])}
+    assert slack.message(done()) == {
+        "text": "\n".join(
+            [
+                f":frame_with_picture: Display 3: visit `{VISIT}` is *DONE*",
+                "theme: painting",
+                "portrait: Lisa, Florence, 1503",
+                "timings (ms): cropMs 912, portraitMs 41, swapMs 6840, restoreMs 3125",
+                f"execution: {EXEC}",
+            ]
+        )
+    }
 
 
 def test_a_done_message_without_title_or_timings():
@@ -46,13 +54,22 @@ def test_a_done_message_without_title_or_timings():
 
 @pytest.mark.parametrize("status,icon", [("FAILED", ":rotating_light:"), ("REJECTED", ":leftwards_arrow_with_hook:")])
 def test_a_failure_message_names_the_error(status, icon):
-    message = slack.message({"status": status, "visit": {"visitId": VISIT, "displayId": "7", "theme": "travel"},
-                             "reason": "InferenceFailed", "message": "The face engine took too long.",
-                             "executionArn": EXEC})
+    message = slack.message(
+        {
+            "status": status,
+            "visit": {"visitId": VISIT, "displayId": "7", "theme": "travel"},
+            "reason": "InferenceFailed",
+            "message": "The face engine took too long.",
+            "executionArn": EXEC,
+        }
+    )
     lines = message["text"].splitlines()
     assert lines[0] == f"{icon} Display 7: visit `{VISIT}` is *{status}*"
-    assert lines[1:] == ["theme: travel", "error: InferenceFailed: The face engine took too long.",
-                         f"execution: {EXEC}"]
+    assert lines[1:] == [
+        "theme: travel",
+        "error: InferenceFailed: The face engine took too long.",
+        f"execution: {EXEC}",
+    ]
 
 
 def test_an_unknown_status_has_no_icon():

@@ -41,8 +41,12 @@ def resource(n: int = 0):
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
         yield resource().create_table(
@@ -83,8 +87,10 @@ def test_nothing_is_written_without_consent(table, consent):
     assert table.scan()["Count"] == 0
 
 
-@pytest.mark.parametrize("display,theme", [("3", "cubism"), ("3", ""), ("3", "Painting"), ("", "painting"),
-                                           ("abc", "painting"), ("-1", "painting")])
+@pytest.mark.parametrize(
+    "display,theme",
+    [("3", "cubism"), ("3", ""), ("3", "Painting"), ("", "painting"), ("abc", "painting"), ("-1", "painting")],
+)
 def test_bad_requests_write_nothing(table, display, theme):
     with pytest.raises(BadRequest):
         visits.new_visit(table, display, theme, True, 7)
@@ -93,12 +99,12 @@ def test_bad_requests_write_nothing(table, display, theme):
 
 def test_claim_moves_a_waiting_visit_to_processing_once(table):
     visit = visits.new_visit(table, "3", "animation", True, 7)
-    claimed = visits.claim(table, visit["visitId"], EXEC)
+    claimed = visits.claim(table, visit["visitId"], "3", EXEC)
     assert claimed["status"] == "PROCESSING" and claimed["executionArn"] == EXEC
     assert re.fullmatch(ISO_MS, claimed["claimedAt"])
     assert stored(table, visit["visitId"])["status"] == "PROCESSING"
     with pytest.raises(AlreadyClaimed) as e:
-        visits.claim(table, visit["visitId"], EXEC + "-again")
+        visits.claim(table, visit["visitId"], "3", EXEC + "-again")
     assert "PROCESSING" in e.value.message
     assert stored(table, visit["visitId"])["executionArn"] == EXEC
 
@@ -128,12 +134,13 @@ def test_claim_is_once_only_under_concurrent_deliveries(table, atomic_updates):
         barrier = threading.Barrier(2)
         results: list[str] = []
 
-        def deliver(n: int, visit_id: str = visit_id, barrier: threading.Barrier = barrier,
-                    results: list[str] = results) -> None:
+        def deliver(
+            n: int, visit_id: str = visit_id, barrier: threading.Barrier = barrier, results: list[str] = results
+        ) -> None:
             own = resource(n + 1).Table(TABLE)
             barrier.wait()
             try:
-                visits.claim(own, visit_id, f"{EXEC}-{n}")
+                visits.claim(own, visit_id, "3", f"{EXEC}-{n}")
                 results.append(f"claimed-{n}")
             except AlreadyClaimed:
                 results.append("already")
@@ -150,15 +157,22 @@ def test_claim_is_once_only_under_concurrent_deliveries(table, atomic_updates):
 
 def test_claim_of_an_unknown_visit(table):
     with pytest.raises(VisitNotFound):
-        visits.claim(table, "f" * 32, EXEC)
+        visits.claim(table, "f" * 32, "3", EXEC)
     assert table.scan()["Count"] == 0
 
 
 def test_claim_without_stored_consent(table):
-    table.put_item(Item={"visitId": "a" * 32, "displayId": "3", "theme": "painting", "status": "WAITING_FOR_PHOTO",
-                         "consent": False})
+    table.put_item(
+        Item={
+            "visitId": "a" * 32,
+            "displayId": "3",
+            "theme": "painting",
+            "status": "WAITING_FOR_PHOTO",
+            "consent": False,
+        }
+    )
     with pytest.raises(ConsentMissing):
-        visits.claim(table, "a" * 32, EXEC)
+        visits.claim(table, "a" * 32, "3", EXEC)
     assert stored(table, "a" * 32)["status"] == "WAITING_FOR_PHOTO"
 
 
@@ -174,8 +188,13 @@ def test_finish_records_a_final_state(table, start):
 
 @pytest.mark.parametrize("final", ["DONE", "REJECTED", "FAILED"])
 def test_finish_never_overwrites_a_final_state(table, final):
-    original = {"visitId": "c" * 32, "displayId": "3", "theme": "painting", "status": final,
-                "resultKey": "results/" + "c" * 32 + ".png"}
+    original = {
+        "visitId": "c" * 32,
+        "displayId": "3",
+        "theme": "painting",
+        "status": final,
+        "resultKey": "results/" + "c" * 32 + ".png",
+    }
     table.put_item(Item=original)
     assert visits.finish(table, "c" * 32, "FAILED", {"reason": "States.Timeout"}) is None
     assert stored(table, "c" * 32) == original
@@ -187,14 +206,25 @@ def test_finish_of_a_deleted_visit_does_not_recreate_it(table):
 
 
 def test_public_view_hides_the_cause_and_internals(table):
-    table.put_item(Item={
-        "visitId": "e" * 32, "displayId": "3", "theme": "painting", "status": "FAILED", "consent": True,
-        "consentAt": "2026-11-24T14:26:41.120Z", "createdAt": "2026-11-24T14:26:41.120Z",
-        "finishedAt": "2026-11-24T14:27:41.120Z", "expiresAt": 1795000000, "executionArn": EXEC,
-        "reason": "InferenceFailed", "message": "The face engine could not finish this photo.",
-        "error": "InferenceFailed", "cause": 'Traceback (most recent call last): File "/opt/python/gallery"',
-        "timings": {"cropMs": Decimal(912)},
-    })
+    table.put_item(
+        Item={
+            "visitId": "e" * 32,
+            "displayId": "3",
+            "theme": "painting",
+            "status": "FAILED",
+            "consent": True,
+            "consentAt": "2026-11-24T14:26:41.120Z",
+            "createdAt": "2026-11-24T14:26:41.120Z",
+            "finishedAt": "2026-11-24T14:27:41.120Z",
+            "expiresAt": 1795000000,
+            "executionArn": EXEC,
+            "reason": "InferenceFailed",
+            "message": "The face engine could not finish this photo.",
+            "error": "InferenceFailed",
+            "cause": 'Traceback (most recent call last): File "/opt/python/gallery"',
+            "timings": {"cropMs": Decimal(912)},
+        }
+    )
     view = visits.public_view(stored(table, "e" * 32))
     for hidden in ("cause", "executionArn", "consent"):
         assert hidden not in view

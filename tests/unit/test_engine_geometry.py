@@ -83,3 +83,22 @@ def test_upscaling_preserves_detail_better_than_a_plain_stretch() -> None:
     # Same content: the low frequencies agree.
     lo = cv2.GaussianBlur(up.astype(np.float32), (0, 0), 4) - cv2.GaussianBlur(stretch.astype(np.float32), (0, 0), 4)
     assert np.abs(lo).mean() < 3.0
+
+
+def test_triangles_cut_off_by_the_photo_sample_their_mirror_image() -> None:
+    from face_engine import mesh as fm
+
+    tris, mirror = fm.triangles(), fm.mirror()
+    assert mirror[33] == 263 and mirror[263] == 33 and mirror[1] == 1  # eye corners swap, nose tip stays
+    pts = np.zeros((468, 2))
+    pts[:, 0] = np.arange(468) % 50 + 100.0
+    pts[:, 1] = np.arange(468) // 50 + 10.0
+    pts[33] = [-40.0, 20.0]  # one point off the photo's left edge
+    corners, n = warp.mirror_sources(pts, tris, mirror, (200, 300, 3))
+    touching = np.nonzero((tris == 33).any(1))[0]
+    assert n == len(touching) > 0
+    for t in touching:
+        np.testing.assert_array_equal(corners[t], pts[mirror[tris[t]]])
+        assert (corners[t][:, 0] >= 0).all()
+    untouched = np.setdiff1d(np.arange(len(tris)), touching)
+    np.testing.assert_array_equal(corners[untouched], pts[tris[untouched]])

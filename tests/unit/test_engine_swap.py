@@ -83,3 +83,18 @@ def test_restore_without_a_face_returns_the_image_unchanged() -> None:
     blank = np.full((200, 300, 3), 90, np.uint8)
     out, _ = pipeline.restore(blank, "painting")
     assert np.array_equal(out, blank)
+
+
+def test_face_cut_off_by_the_photo_is_completed_from_its_other_half(ident: Identity, mona: np.ndarray) -> None:
+    visitor = photo("obama_partial_face.jpg")
+    face = detect_faces(visitor)[0]
+    assert face.mesh[:, 0].min() < 0  # the photo really cuts the face
+    out, _ = pipeline.swap(visitor, mona, "realistic")
+    m = detect_faces(mona)[0].mesh
+    # Both halves of the portrait's face were replaced, not just the visible one.
+    for side in (m[[33, 133, 145]], m[[263, 362, 374]]):
+        x0, y0 = side[:, :2].min(0).astype(int) - 3
+        x1, y1 = side[:, :2].max(0).astype(int) + 4
+        assert np.abs(out[y0:y1, x0:x1].astype(int) - mona[y0:y1, x0:x1]).mean() > 8
+    e_out = ident.embed(out)
+    assert e_out is not None and distance(e_out, ident.embed(photo("obama.jpg"))) < 0.6

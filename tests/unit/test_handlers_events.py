@@ -111,8 +111,11 @@ def resolve(value: Any) -> str:
 
 
 ENVIRONMENT = {k: resolve(v) for k, v in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"].items()}
-TABLES = {logical: plain(r["Properties"])
-          for logical, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+TABLES = {
+    logical: plain(r["Properties"])
+    for logical, r in TEMPLATE["Resources"].items()
+    if r["Type"] == "AWS::DynamoDB::Table"
+}
 
 
 @dataclass
@@ -147,6 +150,8 @@ def invoke(function_dir: str, event: dict) -> Any:
 
 @dataclass
 class Stack:
+    """moto's S3 and DynamoDB with the template's bucket and tables (not the local stack)."""
+
     s3: Any
     ddb: Any
 
@@ -157,9 +162,17 @@ class Stack:
         return {o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
 
     def put_visit(self, visit_id: str = VISIT, status: str = "WAITING_FOR_PHOTO", **extra: Any) -> None:
-        item = {"visitId": visit_id, "displayId": DISPLAY, "theme": "painting", "status": status, "consent": True,
-                "consentAt": "2026-11-24T14:26:41.120Z", "createdAt": "2026-11-24T14:26:41.120Z",
-                "expiresAt": int(time.time()) + 7 * 86400, **extra}
+        item = {
+            "visitId": visit_id,
+            "displayId": DISPLAY,
+            "theme": "painting",
+            "status": status,
+            "consent": True,
+            "consentAt": "2026-11-24T14:26:41.120Z",
+            "createdAt": "2026-11-24T14:26:41.120Z",
+            "expiresAt": int(time.time()) + 7 * 86400,
+            **extra,
+        }
         self.table("VISITS_TABLE").put_item(Item=item)
 
 
@@ -175,7 +188,7 @@ def session() -> boto3.session.Session:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch):
+def aws(monkeypatch: pytest.MonkeyPatch):
     # Another suite runs a moto server and sets AWS_ENDPOINT_URL process-wide: not here.
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     for name, value in {
@@ -193,8 +206,9 @@ def stack(monkeypatch: pytest.MonkeyPatch):
         s3, ddb = session().client("s3"), session().resource("dynamodb")
         s3.create_bucket(Bucket=BUCKET)
         for logical, props in TABLES.items():
-            kwargs = {k: v for k, v in props.items()
-                      if k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")}
+            kwargs = {
+                k: v for k, v in props.items() if k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+            }
             ddb.create_table(TableName=physical_name(logical), BillingMode=props["BillingMode"], **kwargs)
         yield Stack(s3, ddb)
 
@@ -282,7 +296,7 @@ def test_events_use_one_visit_and_one_bucket():
                 assert VISIT in value, (name, value)
 
 
-def test_s3_event_is_the_eventbridge_shape_and_passes_the_template_rule(stack: Stack):
+def test_s3_event_is_the_eventbridge_shape_and_passes_the_template_rule(aws: Stack):
     event = load("s3_object_created")
     assert set(event) == {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
     assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
@@ -305,8 +319,16 @@ def test_s3_event_is_the_eventbridge_shape_and_passes_the_template_rule(stack: S
     events.put_targets(Rule="upload", Targets=[{"Id": "pipeline", "Arn": queue_arn}])
 
     def delivered(detail: dict) -> list[dict]:
-        events.put_events(Entries=[{"Source": event["source"], "DetailType": event["detail-type"],
-                                    "Resources": event["resources"], "Detail": json.dumps(detail)}])
+        events.put_events(
+            Entries=[
+                {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Resources": event["resources"],
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
         messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
         for m in messages:
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
@@ -364,10 +386,13 @@ def test_api_event_matches_its_route_and_authorizer(name: str):
         assert event["body"] is None
 
 
-@pytest.mark.parametrize("name,status,topic", [
-    ("inference_callback_success", "Completed", "InferenceSuccessTopic"),
-    ("inference_callback_error", "Failed", "InferenceErrorTopic"),
-])
+@pytest.mark.parametrize(
+    "name,status,topic",
+    [
+        ("inference_callback_success", "Completed", "InferenceSuccessTopic"),
+        ("inference_callback_error", "Failed", "InferenceErrorTopic"),
+    ],
+)
 def test_sns_events_carry_a_sagemaker_async_notification(name: str, status: str, topic: str):
     (record,) = load(name)["Records"]
     assert record["EventSource"] == "aws:sns" and record["EventVersion"] == "1.0"
@@ -375,12 +400,13 @@ def test_sns_events_carry_a_sagemaker_async_notification(name: str, status: str,
     assert sns["Type"] == "Notification" and f":past-life-gallery-dev-{topic}-" in sns["TopicArn"]
     assert record["EventSubscriptionArn"].startswith(sns["TopicArn"] + ":")
     message = json.loads(sns["Message"])
-    assert re.fullmatch(r"[0-9a-f]{32}", message["inferenceId"])  # as inference.invoke makes them
+    assert re.fullmatch(r"[0-9a-f]{32}-[0-9a-f]{16}", message["inferenceId"])  # as inference.invoke makes them
     assert message["invocationStatus"] == status
     assert message["eventSource"] == "aws:sagemaker" and message["eventName"] == "InferenceResult"
     assert message["requestParameters"]["endpointName"] == SWAP_ENDPOINT
     assert message["requestParameters"]["inputLocation"] == (
-        f"s3://{BUCKET}/{keys.INFERENCE_IN}swap/{message['inferenceId']}.json")
+        f"s3://{BUCKET}/{keys.inference_input_key('swap', message['inferenceId'])}"
+    )
     endpoint_config = TEMPLATE["Resources"]["SwapEndpointConfig"]["Properties"]["AsyncInferenceConfig"]["OutputConfig"]
     if status == "Completed":
         prefix = endpoint_config["S3OutputPath"]["Fn::Sub"].replace("${PhotoBucket}", BUCKET)
@@ -395,8 +421,9 @@ def test_claim_visit_payload_key_is_a_tablet_upload():
     event = load("claim_visit")
     assert keys.parse_upload_key(event["key"]) == (DISPLAY, VISIT)
     assert event["bucket"] == BUCKET
-    assert re.fullmatch(rf"arn:aws:states:{REGION}:{ACCOUNT}:execution:PipelineStateMachine-\w+:[\w-]+",
-                        event["executionArn"])
+    assert re.fullmatch(
+        rf"arn:aws:states:{REGION}:{ACCOUNT}:execution:PipelineStateMachine-\w+:[\w-]+", event["executionArn"]
+    )
 
 
 # ---------------------------------------------------------------- the payloads pipeline.asl.json builds
@@ -450,8 +477,10 @@ def evaluate(expr: str, data: Any, ctx: dict) -> Any:
 def build(template: Any, data: Any, ctx: dict) -> Any:
     """The ASL Parameters / ResultSelector semantics this state machine uses."""
     if isinstance(template, dict):
-        return {k[:-2] if k.endswith(".$") else k: evaluate(v, data, ctx) if k.endswith(".$") else build(v, data, ctx)
-                for k, v in template.items()}
+        return {
+            k[:-2] if k.endswith(".$") else k: evaluate(v, data, ctx) if k.endswith(".$") else build(v, data, ctx)
+            for k, v in template.items()
+        }
     if isinstance(template, list):
         return [build(v, data, ctx) for v in template]
     return template
@@ -462,14 +491,14 @@ def payload(state: dict, data: Any, ctx: dict) -> dict:
     return build(state["Parameters"]["Payload"], data, ctx)
 
 
-def test_state_payloads_of_a_successful_visit_are_what_the_asl_builds(stack: Stack):
+def test_state_payloads_of_a_successful_visit_are_what_the_asl_builds(aws: Stack):
     states = asl_states()
     data = load("s3_object_created")
     claim = load("claim_visit")
     ctx = {"Execution": {"Id": claim["executionArn"]}}
 
     assert payload(states["ClaimVisit"], data, ctx) == claim
-    stack.put_visit()
+    aws.put_visit()
     claimed = invoke("claim_visit", claim)
     data["visit"] = build(states["ClaimVisit"]["ResultSelector"], {"Payload": claimed}, ctx)
 
@@ -480,8 +509,9 @@ def test_state_payloads_of_a_successful_visit_are_what_the_asl_builds(stack: Sta
 
     done = load("publish_display_done")
     portrait = {k: v for k, v in done["portrait"].items() if k != "ms"}
-    stack.table("CATALOG_TABLE").put_item(Item={**portrait, "theme": "painting", "status": "APPROVED",
-                                                "gender": "female", "ageBand": "adult"})
+    aws.table("CATALOG_TABLE").put_item(
+        Item={**portrait, "theme": "painting", "status": "APPROVED", "gender": "female", "ageBand": "adult"}
+    )
     chosen = invoke("choose_portrait", choose)
     assert {k: v for k, v in chosen.items() if k != "ms"} == portrait and isinstance(chosen["ms"], int)
     chosen["ms"] = done["portrait"]["ms"]  # a measured time; the sample fixes it
@@ -499,12 +529,15 @@ def test_state_payloads_of_a_successful_visit_are_what_the_asl_builds(stack: Sta
     assert payload(states["NotifySlack"], data, ctx) == load("notify_slack")
 
 
-@pytest.mark.parametrize("status,record,notify,notify_state", [
-    ("REJECTED", "record_outcome_rejected", "publish_display_rejected", "PublishRejected"),
-    ("FAILED", "record_outcome_failed", "notify_slack_failed", "AlertSlack"),
-])
+@pytest.mark.parametrize(
+    "status,record,notify,notify_state",
+    [
+        ("REJECTED", "record_outcome_rejected", "publish_display_rejected", "PublishRejected"),
+        ("FAILED", "record_outcome_failed", "notify_slack_failed", "AlertSlack"),
+    ],
+)
 def test_state_payloads_of_an_unsuccessful_visit_are_what_the_asl_builds(
-    stack: Stack, status: str, record: str, notify: str, notify_state: str
+    aws: Stack, status: str, record: str, notify: str, notify_state: str
 ):
     states = asl_states()
     mark = states["MarkRejected" if status == "REJECTED" else "MarkFailed"]
@@ -513,7 +546,7 @@ def test_state_payloads_of_an_unsuccessful_visit_are_what_the_asl_builds(
     data = {**load("s3_object_created"), "visit": load("crop_face")["visit"], "error": event["error"]}
     assert payload(mark, data, ctx) == event
 
-    stack.put_visit(status="PROCESSING")
+    aws.put_visit(status="PROCESSING")
     outcome = invoke("record_outcome", event)
     data["outcome"] = {"ExecutedVersion": "$LATEST", "Payload": outcome, "StatusCode": 200}
     (choice,) = states["TellRejected" if status == "REJECTED" else "TellFailed"]["Choices"]
@@ -527,11 +560,11 @@ def test_state_payloads_of_an_unsuccessful_visit_are_what_the_asl_builds(
         assert payload(states[other], notify_input, ctx) == expected
 
 
-def test_notification_payloads_make_a_tile_and_a_slack_message(stack: Stack):
-    tile = display.tile(stack.s3, BUCKET, load("publish_display_done"))
+def test_notification_payloads_make_a_tile_and_a_slack_message(aws: Stack):
+    tile = display.tile(aws.s3, BUCKET, load("publish_display_done"))
     assert tile["status"] == "DONE" and tile["displayId"] == DISPLAY and tile["visitId"] == VISIT
     assert f"/results/{VISIT}.png" in tile["imageUrl"] and tile["title"] == "Lisa, Florence, 1503"
-    rejected = display.tile(stack.s3, BUCKET, load("publish_display_rejected"))
+    rejected = display.tile(aws.s3, BUCKET, load("publish_display_rejected"))
     assert rejected["reason"] == "Your face is too small in the picture. Please come closer."
     assert "imageUrl" not in rejected
     text = slack.message(load("notify_slack"))["text"]
@@ -544,7 +577,7 @@ def test_notification_payloads_make_a_tile_and_a_slack_message(stack: Stack):
 # ---------------------------------------------------------------- the API handlers
 
 
-def test_create_visit_returns_a_presigned_post_for_its_own_upload_key(stack: Stack):
+def test_create_visit_returns_a_presigned_post_for_its_own_upload_key(aws: Stack):
     before = int(time.time())
     response = invoke("create_visit", load("create_visit"))
     assert response["statusCode"] == 201, response
@@ -564,39 +597,39 @@ def test_create_visit_returns_a_presigned_post_for_its_own_upload_key(stack: Sta
     assert ["starts-with", "$Content-Type", "image/"] in conditions
     assert upload["maxBytes"] == 15 * 1024 * 1024
 
-    item = stack.table("VISITS_TABLE").get_item(Key={"visitId": visit_id})["Item"]
+    item = aws.table("VISITS_TABLE").get_item(Key={"visitId": visit_id})["Item"]
     assert item["consent"] is True and item["consentAt"] == item["createdAt"]
     retention = int(ENVIRONMENT["RESULT_RETENTION_DAYS"]) * 86400
     assert before + retention <= item["expiresAt"] <= int(time.time()) + retention
     assert body["expiresAt"] == item["expiresAt"]
 
 
-@pytest.mark.xfail(strict=True, reason="gallery.runtime makes S3 clients without signature_version='s3v4'; in "
-                                       "us-east-1 and other pre-2014 regions botocore then presigns with SigV2, "
-                                       "which buckets created after 2020-06-24 refuse")
-def test_presigned_upload_and_image_urls_use_sigv4(stack: Stack):
+def test_presigned_upload_and_image_urls_use_sigv4(aws: Stack):
     upload = body_of(invoke("create_visit", load("create_visit")))["upload"]
     assert upload["fields"].get("x-amz-algorithm") == "AWS4-HMAC-SHA256"
-    stack.put_visit(status="DONE", resultKey=f"results/{VISIT}.png")
+    aws.put_visit(status="DONE", resultKey=f"results/{VISIT}.png")
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in body_of(invoke("get_visit", load("get_visit")))["imageUrl"]
 
 
-@pytest.mark.parametrize("body,error", [
-    ({"theme": "painting", "consent": False}, "ConsentMissing"),
-    ({"theme": "painting"}, "ConsentMissing"),
-    ({"theme": "cubism", "consent": True}, "BadRequest"),
-    (["painting", True], "BadRequest"),
-])
-def test_create_visit_refuses_without_consent_or_with_an_unknown_theme(stack: Stack, body: Any, error: str):
+@pytest.mark.parametrize(
+    "body,error",
+    [
+        ({"theme": "painting", "consent": False}, "ConsentMissing"),
+        ({"theme": "painting"}, "ConsentMissing"),
+        ({"theme": "cubism", "consent": True}, "BadRequest"),
+        (["painting", True], "BadRequest"),
+    ],
+)
+def test_create_visit_refuses_without_consent_or_with_an_unknown_theme(aws: Stack, body: Any, error: str):
     event = load("create_visit")
     event["body"] = json.dumps(body)
     response = invoke("create_visit", event)
     assert response["statusCode"] == 400, response
     assert body_of(response)["error"] == error
-    assert stack.table("VISITS_TABLE").scan()["Count"] == 0
+    assert aws.table("VISITS_TABLE").scan()["Count"] == 0
 
 
-def test_create_visit_refuses_a_user_without_a_display(stack: Stack):
+def test_create_visit_refuses_a_user_without_a_display(aws: Stack):
     event = load("create_visit")
     del event["requestContext"]["authorizer"]["claims"]["custom:displayId"]
     response = invoke("create_visit", event)
@@ -611,7 +644,7 @@ def _with_visit(event: dict, visit_id: str) -> dict:
     return event
 
 
-def test_get_visit_is_404_for_an_unknown_visit_and_200_after_create(stack: Stack):
+def test_get_visit_is_404_for_an_unknown_visit_and_200_after_create(aws: Stack):
     response = invoke("get_visit", load("get_visit"))
     assert response["statusCode"] == 404 and body_of(response)["error"] == "VisitNotFound"
 
@@ -623,44 +656,44 @@ def test_get_visit_is_404_for_an_unknown_visit_and_200_after_create(stack: Stack
     assert "imageUrl" not in body and "consent" not in body
 
 
-def test_get_visit_of_a_finished_visit_signs_the_result_and_hides_the_cause(stack: Stack):
-    stack.put_visit(status="DONE", resultKey=f"results/{VISIT}.png", title="Lisa, Florence, 1503")
+def test_get_visit_of_a_finished_visit_signs_the_result_and_hides_the_cause(aws: Stack):
+    aws.put_visit(status="DONE", resultKey=f"results/{VISIT}.png", title="Lisa, Florence, 1503")
     body = body_of(invoke("get_visit", load("get_visit")))
     assert body["status"] == "DONE" and f"/results/{VISIT}.png" in body["imageUrl"] and "Signature=" in body["imageUrl"]
-    stack.put_visit(status="FAILED", error="InferenceFailed", cause="Traceback ... /opt/python/gallery ...")
+    aws.put_visit(status="FAILED", error="InferenceFailed", cause="Traceback ... /opt/python/gallery ...")
     body = body_of(invoke("get_visit", load("get_visit")))
     assert body["status"] == "FAILED" and body["error"] == "InferenceFailed" and "cause" not in body
 
 
-def test_delete_visit_removes_the_objects_and_the_item(stack: Stack):
+def test_delete_visit_removes_the_objects_and_the_item(aws: Stack):
     visit_id = body_of(invoke("create_visit", load("create_visit")))["visitId"]
     own = keys.visit_object_keys(DISPLAY, visit_id)
     other = keys.upload_key(DISPLAY, "f" * 32)
     for key in [*own, other]:
-        stack.s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
-    stack.table("DISPLAYS_TABLE").put_item(Item={"displayId": DISPLAY, "visitId": visit_id, "status": "DONE"})
+        aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    aws.table("DISPLAYS_TABLE").put_item(Item={"displayId": DISPLAY, "visitId": visit_id, "status": "DONE"})
 
     response = invoke("delete_visit", _with_visit(load("delete_visit"), visit_id))
     assert response["statusCode"] == 200, response
     assert body_of(response) == {"visitId": visit_id, "deleted": True, "objects": 4, "displayCleared": True}
-    assert stack.keys() == {other}
-    assert "Item" not in stack.table("VISITS_TABLE").get_item(Key={"visitId": visit_id})
-    assert "Item" not in stack.table("DISPLAYS_TABLE").get_item(Key={"displayId": DISPLAY})
+    assert aws.keys() == {other}
+    assert "Item" not in aws.table("VISITS_TABLE").get_item(Key={"visitId": visit_id})
+    assert "Item" not in aws.table("DISPLAYS_TABLE").get_item(Key={"displayId": DISPLAY})
 
     again = invoke("delete_visit", _with_visit(load("delete_visit"), visit_id))
     assert again["statusCode"] == 404
 
 
-def test_delete_visit_leaves_a_display_showing_someone_else(stack: Stack):
-    stack.put_visit()
-    stack.table("DISPLAYS_TABLE").put_item(Item={"displayId": DISPLAY, "visitId": "e" * 32, "status": "DONE"})
+def test_delete_visit_leaves_a_display_showing_someone_else(aws: Stack):
+    aws.put_visit()
+    aws.table("DISPLAYS_TABLE").put_item(Item={"displayId": DISPLAY, "visitId": "e" * 32, "status": "DONE"})
     body = body_of(invoke("delete_visit", load("delete_visit")))
     assert body["displayCleared"] is False
-    assert stack.table("DISPLAYS_TABLE").get_item(Key={"displayId": DISPLAY})["Item"]["visitId"] == "e" * 32
+    assert aws.table("DISPLAYS_TABLE").get_item(Key={"displayId": DISPLAY})["Item"]["visitId"] == "e" * 32
 
 
-def test_list_displays_orders_displays_and_signs_done_images(stack: Stack):
-    displays = stack.table("DISPLAYS_TABLE")
+def test_list_displays_orders_displays_and_signs_done_images(aws: Stack):
+    displays = aws.table("DISPLAYS_TABLE")
     displays.put_item(Item={"displayId": "10", "status": "DEFAULT"})
     displays.put_item(Item={"displayId": DISPLAY, "visitId": VISIT, "status": "DONE"})
     displays.put_item(Item={"displayId": "1", "status": "REJECTED", "visitId": "a" * 32})
@@ -675,106 +708,123 @@ def test_list_displays_orders_displays_and_signs_done_images(stack: Stack):
 # ---------------------------------------------------------------- the pipeline handlers
 
 
-def test_claim_visit_claims_once(stack: Stack):
-    stack.put_visit()
+def test_claim_visit_claims_once(aws: Stack):
+    aws.put_visit()
     event = load("claim_visit")
-    assert invoke("claim_visit", event) == {"visitId": VISIT, "displayId": DISPLAY, "theme": "painting",
-                                             "bucket": BUCKET, "key": UPLOAD_KEY}
-    item = stack.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]
+    assert invoke("claim_visit", event) == {
+        "visitId": VISIT,
+        "displayId": DISPLAY,
+        "theme": "painting",
+        "bucket": BUCKET,
+        "key": UPLOAD_KEY,
+    }
+    item = aws.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]
     assert item["status"] == "PROCESSING" and item["executionArn"] == event["executionArn"]
     with pytest.raises(AlreadyClaimed):
         invoke("claim_visit", event)
 
 
-def test_claim_visit_of_an_unknown_visit_is_not_accepted(stack: Stack):
+def test_claim_visit_of_an_unknown_visit_is_not_accepted(aws: Stack):
     from gallery.errors import VisitNotFound
 
     with pytest.raises(VisitNotFound):
         invoke("claim_visit", load("claim_visit"))
 
 
-def test_record_outcome_rejected_deletes_the_upload_and_the_face(stack: Stack):
-    stack.put_visit(status="PROCESSING")
+def test_record_outcome_rejected_deletes_the_upload_and_the_face(aws: Stack):
+    aws.put_visit(status="PROCESSING")
     for key in (UPLOAD_KEY, keys.face_key(VISIT)):
-        stack.s3.put_object(Bucket=BUCKET, Key=key, Body=b"jpeg")
+        aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"jpeg")
     result = invoke("record_outcome", load("record_outcome_rejected"))
     assert result["recorded"] is True and result["status"] == "REJECTED"
     assert result["reason"] == "FaceTooSmall"
     assert result["message"] == "Your face is too small in the picture. Please come closer."
-    assert stack.keys() == set()
-    item = stack.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]
+    assert aws.keys() == set()
+    item = aws.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]
     assert item["status"] == "REJECTED" and item["reason"] == "FaceTooSmall" and "cause" not in item
 
 
-def test_record_outcome_failed_keeps_the_upload_and_records_the_cause(stack: Stack):
-    stack.put_visit(status="PROCESSING")
-    stack.s3.put_object(Bucket=BUCKET, Key=UPLOAD_KEY, Body=b"jpeg")
+def test_record_outcome_failed_keeps_the_upload_and_records_the_cause(aws: Stack):
+    aws.put_visit(status="PROCESSING")
+    aws.s3.put_object(Bucket=BUCKET, Key=UPLOAD_KEY, Body=b"jpeg")
     event = load("record_outcome_failed")
     result = invoke("record_outcome", event)
     assert result["recorded"] is True and result["status"] == "FAILED" and result["reason"] == "InferenceFailed"
-    assert stack.keys() == {UPLOAD_KEY}
-    item = stack.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]
+    assert aws.keys() == {UPLOAD_KEY}
+    item = aws.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]
     assert item["status"] == "FAILED" and item["error"] == "InferenceFailed"
     assert item["cause"] == event["error"]["Cause"]
 
 
-def test_record_outcome_never_overwrites_a_result(stack: Stack):
-    stack.put_visit(status="DONE", resultKey=f"results/{VISIT}.png")
+def test_record_outcome_never_overwrites_a_result(aws: Stack):
+    aws.put_visit(status="DONE", resultKey=f"results/{VISIT}.png")
     result = invoke("record_outcome", load("record_outcome_failed"))
     assert result["recorded"] is False
-    assert stack.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]["status"] == "DONE"
+    assert aws.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]["status"] == "DONE"
 
 
-def test_invoke_endpoint_stores_the_token_and_starts_the_inference(stack: Stack):
+def test_invoke_endpoint_stores_the_token_and_starts_the_inference(aws: Stack):
     from moto.sagemakerruntime.models import sagemakerruntime_backends
 
     event = load("invoke_endpoint")
     for name, key in event["inputs"].items():
-        stack.s3.put_object(Bucket=BUCKET, Key=key, Body=name.encode())
+        aws.s3.put_object(Bucket=BUCKET, Key=key, Body=name.encode())
     inference_id = invoke("invoke_endpoint", event)["inferenceId"]
-    token = stack.table("TOKENS_TABLE").get_item(Key={"inferenceId": inference_id})["Item"]
+    token = aws.table("TOKENS_TABLE").get_item(Key={"inferenceId": inference_id})["Item"]
     assert token["taskToken"] == event["taskToken"] and token["resultKey"] == event["resultKey"]
     assert token["inputKey"] == f"inference/in/swap/{inference_id}.json"
-    request = json.loads(stack.s3.get_object(Bucket=BUCKET, Key=token["inputKey"])["Body"].read())
+    request = json.loads(aws.s3.get_object(Bucket=BUCKET, Key=token["inputKey"])["Body"].read())
     assert request["task"] == "swap" and request["theme"] == "painting"
     assert base64.b64decode(request["face"]) == b"face" and base64.b64decode(request["portrait"]) == b"portrait"
     calls = sagemakerruntime_backends[ACCOUNT][REGION].async_results
     assert f"s3://{BUCKET}/{token['inputKey']}" in calls[SWAP_ENDPOINT]
 
 
-def _waiting_token(stack: Stack, message: dict) -> dict:
+def _waiting_token(aws: Stack, message: dict) -> dict:
     input_key = f"inference/in/swap/{message['inferenceId']}.json"
-    stack.s3.put_object(Bucket=BUCKET, Key=input_key, Body=b"{}")
-    token = {"inferenceId": message["inferenceId"], "taskToken": load("invoke_endpoint")["taskToken"],
-             "visitId": VISIT, "task": "swap", "resultKey": f"inference/swaps/{VISIT}.png", "inputKey": input_key,
-             "startedAtMs": int(time.time() * 1000) - 6840, "expiresAt": int(time.time()) + 86400}
-    stack.table("TOKENS_TABLE").put_item(Item=token)
+    aws.s3.put_object(Bucket=BUCKET, Key=input_key, Body=b"{}")
+    token = {
+        "inferenceId": message["inferenceId"],
+        "taskToken": load("invoke_endpoint")["taskToken"],
+        "visitId": VISIT,
+        "task": "swap",
+        "resultKey": f"inference/swaps/{VISIT}.png",
+        "inputKey": input_key,
+        "startedAtMs": int(time.time() * 1000) - 6840,
+        "expiresAt": int(time.time()) + 86400,
+    }
+    aws.table("TOKENS_TABLE").put_item(Item=token)
     return token
 
 
-def test_inference_callback_success_copies_the_output_to_the_result_key(stack: Stack):
+def test_inference_callback_success_copies_the_output_to_the_result_key(aws: Stack):
     event = load("inference_callback_success")
     message = json.loads(event["Records"][0]["Sns"]["Message"])
-    token = _waiting_token(stack, message)
+    token = _waiting_token(aws, message)
     output_key = message["responseParameters"]["outputLocation"].split(f"s3://{BUCKET}/", 1)[1]
-    stack.s3.put_object(Bucket=BUCKET, Key=output_key, Body=b"\x89PNG result")
+    aws.s3.put_object(Bucket=BUCKET, Key=output_key, Body=b"\x89PNG result")
 
     assert invoke("inference_callback", event) == {
-        "results": [{"inferenceId": message["inferenceId"], "outcome": "success"}]}
-    assert stack.keys() == {token["resultKey"]}
-    result = stack.s3.get_object(Bucket=BUCKET, Key=token["resultKey"])
+        "results": [{"inferenceId": message["inferenceId"], "outcome": "success"}]
+    }
+    assert aws.keys() == {token["resultKey"]}
+    result = aws.s3.get_object(Bucket=BUCKET, Key=token["resultKey"])
     assert result["Body"].read() == b"\x89PNG result" and result["ContentType"] == "image/png"
-    assert "Item" not in stack.table("TOKENS_TABLE").get_item(Key={"inferenceId": message["inferenceId"]})
+    assert "Item" not in aws.table("TOKENS_TABLE").get_item(Key={"inferenceId": message["inferenceId"]})
     # SNS delivers at least once: the duplicate finds no waiting task.
     assert invoke("inference_callback", event)["results"][0]["outcome"] == "ignored"
 
 
-def test_inference_callback_error_keeps_the_engines_refusal(stack: Stack):
+def test_inference_callback_error_keeps_the_engines_refusal(aws: Stack):
     event = load("inference_callback_error")
     message = json.loads(event["Records"][0]["Sns"]["Message"])
-    _waiting_token(stack, message)
+    _waiting_token(aws, message)
     failure_key = message["responseParameters"]["failureLocation"].split(f"s3://{BUCKET}/", 1)[1]
-    stack.s3.put_object(Bucket=BUCKET, Key=failure_key,
-                        Body=json.dumps({"error": "FaceNotFrontal", "message": "Please look straight at the camera."}))
-    assert invoke("inference_callback", event) == {"results": [
-        {"inferenceId": message["inferenceId"], "outcome": "failure", "error": "FaceNotFrontal"}]}
+    aws.s3.put_object(
+        Bucket=BUCKET,
+        Key=failure_key,
+        Body=json.dumps({"error": "FaceNotFrontal", "message": "Please look straight at the camera."}),
+    )
+    assert invoke("inference_callback", event) == {
+        "results": [{"inferenceId": message["inferenceId"], "outcome": "failure", "error": "FaceNotFrontal"}]
+    }

@@ -19,6 +19,12 @@ def triangles() -> np.ndarray:
     return np.load(_DATA / "mesh_triangles.npy").astype(np.int32)
 
 
+@lru_cache(maxsize=1)
+def mirror() -> np.ndarray:
+    """(468,) index of each mesh point's left-right counterpart (tools/make_topology.py)."""
+    return np.load(_DATA / "mesh_mirror.npy").astype(np.int32)
+
+
 def face_width(mesh: np.ndarray) -> float:
     """Cheek-to-cheek width in 3D, so it does not shrink when the face turns."""
     return float(np.linalg.norm(mesh[lm.CHEEK_R] - mesh[lm.CHEEK_L]))

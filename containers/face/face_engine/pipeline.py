@@ -173,7 +173,8 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
     vroi = _roi(fm.region_polygon(vf.mesh), visitor_rgb.shape, margin=0.1 * vf.face_width)
     src, spts = warp.rescale_source(visitor_rgb, vf.mesh, scale, vroi)
     dst = fm.target_mesh(vf.mesh, pf.mesh)
-    map_x, map_y, covered = warp.dense_maps(spts, dst, fm.triangles(), roi)
+    src_tris, _ = warp.mirror_sources(spts, fm.triangles(), fm.mirror(), src.shape)
+    map_x, map_y, covered = warp.dense_maps(spts, dst, fm.triangles(), roi, src_tris)
     warped = warp.warp_image(src, map_x, map_y)
     tm.lap("warp")
     base = portrait_rgb[y0:y1, x0:x1]
@@ -202,7 +203,10 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
     vmesh = np.concatenate([spts, vf.mesh[:, 2:] * scale], axis=1)
     vpoly = fm.fill(fm.swap_polygon(vmesh), src.shape[:2])
     hard = fm.fill(fm.swap_polygon(pf.mesh), base.shape[:2], (x0, y0))
-    hard &= warp.warp_image(vpoly, map_x, map_y, cv2.INTER_NEAREST)
+    # Mirrored triangles come from inside the photo; anything still sampled
+    # off its edge is left out (the maps reflect at the border).
+    in_photo = (map_x >= 0) & (map_x <= src.shape[1] - 1) & (map_y >= 0) & (map_y <= src.shape[0] - 1)
+    hard &= warp.warp_image(vpoly, map_x, map_y, cv2.INTER_NEAREST) * in_photo.astype(np.uint8)
     alpha = blend.feather_inside(hard, max(1.5, FEATHER * pf.face_width))
     alpha *= covered
     core = core_mask(pf.mesh, roi)

@@ -13,10 +13,15 @@ import cv2
 import numpy as np
 
 
-def triangle_affines(src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray) -> np.ndarray:
-    """(T, 2, 3) affine maps taking dst-space points to src-space points, per triangle."""
-    d = dst_pts[tris].astype(np.float64)  # T,3,2
-    s = src_pts[tris].astype(np.float64)
+def triangle_affines(src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray,
+                     src_tris: np.ndarray | None = None) -> np.ndarray:
+    """(T, 2, 3) affine maps taking dst-space points to src-space points, per triangle.
+
+    src_tris (T, 3, 2), when given, overrides the source corners per triangle
+    (see mirror_sources).
+    """
+    d = dst_pts[tris][:, :, :2].astype(np.float64)  # T,3,2
+    s = (src_pts[tris][:, :, :2] if src_tris is None else src_tris).astype(np.float64)
     dh = np.concatenate([d, np.ones(d.shape[:2] + (1,))], axis=2)  # T,3,3 rows [x y 1]
     det = np.linalg.det(dh)
     ok = np.abs(det) > 1e-6
@@ -27,7 +32,8 @@ def triangle_affines(src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray)
 
 
 def dense_maps(
-    src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray, roi: tuple[int, int, int, int]
+    src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray, roi: tuple[int, int, int, int],
+    src_tris: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """map_x, map_y (float32) and a covered mask (bool) for the dst ROI (x0, y0, x1, y1).
 
@@ -36,7 +42,7 @@ def dense_maps(
     """
     x0, y0, x1, y1 = roi
     h, w = y1 - y0, x1 - x0
-    aff = triangle_affines(src_pts, dst_pts, tris)
+    aff = triangle_affines(src_pts, dst_pts, tris, src_tris)
     ids = np.zeros((h, w), np.int32)
     d = np.round((dst_pts[:, :2] - [x0, y0]) * 16).astype(np.int32)
     valid = np.abs(np.linalg.det(np.concatenate(
@@ -51,6 +57,26 @@ def dense_maps(
     map_x[~covered] = -1
     map_y[~covered] = -1
     return map_x, map_y, covered
+
+
+def mirror_sources(src_pts: np.ndarray, tris: np.ndarray, mirror: np.ndarray, shape: tuple[int, ...],
+                   margin: float = 1.0) -> tuple[np.ndarray, int]:
+    """Per-triangle source corners (T, 3, 2), with triangles the photo cuts off taken from the face's other half.
+
+    A visitor photo that cuts one side of the face off (the face at the
+    image's edge) would otherwise sample the border. Faces are close to
+    symmetric, so such a triangle samples its mirror triangle instead (the
+    corner order is kept, which flips the texture as the mirror requires).
+    Returns the corners and how many triangles were mirrored.
+    """
+    h, w = shape[:2]
+    xy = src_pts[:, :2]
+    inside = (xy[:, 0] >= -margin) & (xy[:, 0] <= w - 1 + margin) & (xy[:, 1] >= -margin) & (xy[:, 1] <= h - 1 + margin)
+    out = xy[tris].copy()
+    cut = ~inside[tris].all(1)
+    usable = cut & inside[mirror[tris]].all(1)
+    out[usable] = xy[mirror[tris[usable]]]
+    return out, int(usable.sum())
 
 
 def warp_image(

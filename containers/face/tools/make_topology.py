@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Regenerate face_engine/data/mesh_triangles.npy (the warp's fixed triangulation).
+"""Regenerate face_engine/data/mesh_triangles.npy and mesh_mirror.npy.
+
+mesh_triangles.npy is the warp's fixed triangulation; mesh_mirror.npy maps
+each mesh point to its left-right counterpart (used to fill a face that the
+photo cuts off at one side from its other half).
 
 Delaunay over a frontal face's mesh, after turning the mesh to face the
 camera exactly. A fixed topology (rather than a fresh Delaunay per image)
@@ -48,6 +52,14 @@ def main(photo: str) -> None:
     out = Path(__file__).resolve().parents[1] / "face_engine" / "data" / "mesh_triangles.npy"
     np.save(out, tris)
     print(f"{len(tris)} triangles -> {out}")
+    # Mirror about the midline (x of the nose bridge and tip, in the frontal frame).
+    mid_x = xy[[1, 4, 6, 168, 10, 152], 0].mean()
+    flipped = xy.copy()
+    flipped[:, 0] = 2 * mid_x - flipped[:, 0]
+    mirror = np.array([int(np.argmin(np.linalg.norm(xy - p, axis=1))) for p in flipped], np.int16)
+    np.save(out.with_name("mesh_mirror.npy"), mirror)
+    err = np.linalg.norm(xy[mirror] - flipped, axis=1)
+    print(f"mirror map: median error {np.median(err):.2f} px, max {err.max():.2f} px")
 
 
 if __name__ == "__main__":

@@ -10,14 +10,14 @@ from boto3.dynamodb.conditions import Attr, Key
 from gallery.errors import NoPortraitAvailable
 
 APPROVED = "APPROVED"
-AGE_BANDS = ((0, 17, "child"), (18, 34, "young"), (35, 59, "adult"), (60, 200, "senior"))
+AGE_BANDS = ((18, "child"), (35, "young"), (60, "adult"))  # upper bounds, exclusive; older is "senior"
 
 
 def age_band(age_range: dict | None) -> str | None:
     if not age_range:
         return None
     mid = (age_range["low"] + age_range["high"]) / 2
-    return next(band for low, high, band in AGE_BANDS if low <= mid <= high)
+    return next((band for upper, band in AGE_BANDS if mid < upper), "senior")
 
 
 def approved(catalog: Any, theme: str) -> list[dict]:
@@ -42,7 +42,7 @@ def choose(candidates: list[dict], visit_id: str, gender: str | None, band: str 
     pool = candidates
     for wanted, field in ((gender, "gender"), (band, "ageBand")):
         if wanted:
-            matching = [p for p in pool if p.get(field) in (wanted, None, "any")]
+            matching = [p for p in pool if str(p.get(field) or "any").lower() in (wanted.lower(), "any")]
             pool = matching or pool
     fresh = [p for p in pool if p["portraitId"] != last_shown]
     pool = sorted(fresh or pool, key=lambda p: p["portraitId"])

@@ -48,5 +48,5 @@ def crop_face(s3: Any, rekognition: Any, bucket: str, key: str, visit_id: str) -
     if "AgeRange" in face:
         result["ageRange"] = {"low": int(face["AgeRange"]["Low"]), "high": int(face["AgeRange"]["High"])}
     if "Gender" in face:
-        result["gender"] = face["Gender"]["Value"]
+        result["gender"] = face["Gender"]["Value"].lower()  # Rekognition says "Female"; the catalog "female"
     return result

@@ -9,8 +9,8 @@ from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooSmall, NoFaceDete
 MIN_CONFIDENCE = 80.0
 # Below ~80 px across, the face must be upscaled so much that the swap looks soft.
 MIN_FACE_PX = 80
-MAX_YAW = 35.0
-MAX_PITCH = 30.0
+MAX_YAW = 30.0  # the face engine refuses beyond these too (face_engine/checks.py)
+MAX_PITCH = 25.0
 
 
 def face_area(face: dict) -> float:

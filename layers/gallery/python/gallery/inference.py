@@ -37,9 +37,9 @@ def build_payload(s3: Any, bucket: str, task: str, theme: str, inputs: dict[str,
 
 def invoke(s3: Any, runtime: Any, tokens: Any, bucket: str, request: dict) -> dict:
     """Start one async inference for a waiting state-machine task."""
-    inference_id = uuid.uuid4().hex
+    inference_id = keys.inference_id(request["visitId"], uuid.uuid4().hex[:16])
     task = request["task"]
-    input_key = f"{keys.INFERENCE_IN}{task}/{inference_id}.json"
+    input_key = keys.inference_input_key(task, inference_id)
     s3.put_object(
         Bucket=bucket,
         Key=input_key,
@@ -69,20 +69,6 @@ def invoke(s3: Any, runtime: Any, tokens: Any, bucket: str, request: dict) -> di
     return {"inferenceId": inference_id}
 
 
-def _take_token(tokens: Any, inference_id: str) -> dict | None:
-    """Remove and return the waiting token. Only the first of duplicate notifications gets it."""
-    try:
-        return tokens.delete_item(
-            Key={"inferenceId": inference_id},
-            ConditionExpression="attribute_exists(inferenceId)",
-            ReturnValues="ALL_OLD",
-        ).get("Attributes")
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
-
-
 def failure_of(s3: Any, message: dict) -> tuple[str, str]:
     """(error, cause) for a failed inference. A refusal by the engine (it could not use the
     face) keeps its name, so the state machine can reject rather than fail the visit."""
@@ -104,12 +90,14 @@ def failure_of(s3: Any, message: dict) -> tuple[str, str]:
 def callback(s3: Any, sfn: Any, tokens: Any, bucket: str, message: dict) -> dict:
     """Resume the waiting task for one SageMaker async notification."""
     inference_id = message.get("inferenceId")
-    token = _take_token(tokens, inference_id) if inference_id else None
+    token = tokens.get_item(Key={"inferenceId": inference_id}, ConsistentRead=True).get("Item") if inference_id else None
     if token is None:
-        # Unknown, duplicate or already timed out and retried: nobody waits for it.
+        # Unknown, or already answered: nobody waits for it.
         return {"inferenceId": inference_id, "outcome": "ignored"}
     elapsed_ms = int(time.time() * 1000) - int(token["startedAtMs"])
-    s3.delete_object(Bucket=bucket, Key=token["inputKey"])
+    # The token is removed only once the task has its answer, so that a failure here leaves it
+    # for SNS's retry of this notification. A duplicate notification that races this one gets
+    # a refused SendTask* below and is ignored.
     try:
         if message.get("invocationStatus") == "Completed":
             out_bucket, out_key = _s3_uri(message["responseParameters"]["outputLocation"])
@@ -125,11 +113,15 @@ def callback(s3: Any, sfn: Any, tokens: Any, bucket: str, message: dict) -> dict
                 taskToken=token["taskToken"],
                 output=json.dumps({"key": token["resultKey"], "ms": elapsed_ms, "inferenceId": inference_id}),
             )
-            return {"inferenceId": inference_id, "outcome": "success"}
-        error, cause = failure_of(s3, message)
-        sfn.send_task_failure(taskToken=token["taskToken"], error=error, cause=cause[:32000])
-        return {"inferenceId": inference_id, "outcome": "failure", "error": error}
+            result = {"inferenceId": inference_id, "outcome": "success"}
+        else:
+            error, cause = failure_of(s3, message)
+            sfn.send_task_failure(taskToken=token["taskToken"], error=error, cause=cause[:32000])
+            result = {"inferenceId": inference_id, "outcome": "failure", "error": error}
     except ClientError as e:
-        if e.response["Error"]["Code"] in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
-            return {"inferenceId": inference_id, "outcome": "too-late"}
-        raise
+        if e.response["Error"]["Code"] not in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            raise
+        result = {"inferenceId": inference_id, "outcome": "too-late"}
+    tokens.delete_item(Key={"inferenceId": inference_id})
+    s3.delete_object(Bucket=bucket, Key=token["inputKey"])
+    return result

@@ -9,10 +9,10 @@ UPLOADS = "uploads/"
 FACES = "faces/"
 RESULTS = "results/"
 SWAPS = "inference/swaps/"
-INFERENCE_IN = "inference/in/"
+INFERENCE = "inference/"
 CATALOG = "catalog/"
 
-_UPLOAD = re.compile(r"^uploads/(?P<display>[1-9][0-9]{0,2})/(?P<visit>[0-9a-f]{32})\.jpg$")
+_UPLOAD = re.compile(r"uploads/(?P<display>[1-9][0-9]{0,2})/(?P<visit>[0-9a-f]{32})\.jpg")
 
 
 def upload_key(display_id: str, visit_id: str) -> str:
@@ -21,7 +21,7 @@ def upload_key(display_id: str, visit_id: str) -> str:
 
 def parse_upload_key(key: str) -> tuple[str, str]:
     """(displayId, visitId) of a tablet upload key; anything else is KeyOutsideUploads."""
-    m = _UPLOAD.match(key or "")
+    m = _UPLOAD.fullmatch(key or "")
     if not m:
         raise KeyOutsideUploads(f"Not a tablet upload: {key!r}.")
     return m["display"], m["visit"]
@@ -39,6 +39,21 @@ def result_key(visit_id: str) -> str:
     return f"{RESULTS}{visit_id}.png"
 
 
+def inference_id(visit_id: str, attempt: str) -> str:
+    """Async inference ids start with the visit id, so every request, output and failure
+    object of a visit can be found (and deleted) by prefix."""
+    return f"{visit_id}-{attempt}"
+
+
+def inference_input_key(task: str, inference: str) -> str:
+    return f"{INFERENCE}in/{task}/{inference}.json"
+
+
 def visit_object_keys(display_id: str, visit_id: str) -> list[str]:
-    """Every object a visit can leave behind, for deletion."""
+    """The objects of a visit with fixed names."""
     return [upload_key(display_id, visit_id), face_key(visit_id), swap_key(visit_id), result_key(visit_id)]
+
+
+def visit_inference_prefixes(visit_id: str) -> list[str]:
+    """Where a visit's async inference requests, outputs and failures may lie."""
+    return [f"{INFERENCE}{kind}/{task}/{visit_id}-" for kind in ("in", "out", "errors") for task in ("swap", "restore")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gallery import keys, visits
+from gallery import keys, privacy, visits
 from gallery.errors import REJECTION_REASONS, GalleryError
 
 FALLBACK_MESSAGE = {
@@ -22,7 +22,7 @@ def describe_error(error: dict) -> tuple[str, str]:
     try:
         parsed = json.loads(cause)
         if isinstance(parsed, dict):
-            cause = parsed.get("errorMessage") or parsed.get("message") or cause
+            cause = parsed.get("errorMessage") or parsed.get("message") or ""
     except ValueError:
         pass
     if not cause:
@@ -48,7 +48,10 @@ def record(
         fields["error"] = reason
         fields["cause"] = str(error.get("Cause") or "")[:4000]
     visit = visits.finish(visit_table, visit_id, status, fields)
-    if status == visits.REJECTED:
+    if visit is None and visits.get_visit(visit_table, visit_id) is None:
+        # The visitor deleted the visit while it was processed: remove what the pipeline wrote since.
+        privacy.delete_objects(s3, bucket, display_id, visit_id)
+    elif status == visits.REJECTED:
         for key in (upload_key, keys.face_key(visit_id)):
             s3.delete_object(Bucket=bucket, Key=key)
     return {

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from botocore.config import Config
 
 logger = Logger()
 tracer = Tracer()
@@ -35,8 +36,11 @@ def _session(endpoint: str | None, region: str | None) -> boto3.session.Session:
 
 @lru_cache(maxsize=64)
 def _client(service: str, endpoint: str | None, region: str | None) -> Any:
+    # Presigned URLs must be SigV4: in the oldest regions botocore would otherwise sign S3 URLs
+    # with SigV2, which new buckets refuse.
+    config = Config(signature_version="s3v4") if service == "s3" else None
     with _lock:  # sessions are not thread-safe while they build clients
-        return _session(endpoint, region).client(service)
+        return _session(endpoint, region).client(service, config=config)
 
 
 def client(service: str) -> Any:

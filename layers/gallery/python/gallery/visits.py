@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from gallery import THEMES
-from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, VisitNotFound
+from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, KeyOutsideUploads, VisitNotFound
 
 WAITING = "WAITING_FOR_PHOTO"
 PROCESSING = "PROCESSING"
@@ -54,7 +54,7 @@ def get_visit(visits: Any, visit_id: str) -> dict | None:
     return visits.get_item(Key={"visitId": visit_id}, ConsistentRead=True).get("Item")
 
 
-def claim(visits: Any, visit_id: str, execution_arn: str) -> dict:
+def claim(visits: Any, visit_id: str, display_id: str, execution_arn: str) -> dict:
     """Move the visit from WAITING_FOR_PHOTO to PROCESSING, once.
 
     A second delivery of the same upload event finds the visit already claimed and raises
@@ -63,13 +63,14 @@ def claim(visits: Any, visit_id: str, execution_arn: str) -> dict:
         return visits.update_item(
             Key={"visitId": visit_id},
             UpdateExpression="SET #s = :processing, executionArn = :arn, claimedAt = :now",
-            ConditionExpression="attribute_exists(visitId) AND #s = :waiting AND consent = :yes",
+            ConditionExpression="attribute_exists(visitId) AND displayId = :display AND #s = :waiting AND consent = :yes",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
                 ":processing": PROCESSING,
                 ":waiting": WAITING,
                 ":yes": True,
                 ":arn": execution_arn,
+                ":display": display_id,
                 ":now": now_iso(),
             },
             ReturnValues="ALL_NEW",
@@ -80,6 +81,8 @@ def claim(visits: Any, visit_id: str, execution_arn: str) -> dict:
     visit = get_visit(visits, visit_id)
     if visit is None:
         raise VisitNotFound(f"No visit {visit_id}.")
+    if visit.get("displayId") != display_id:
+        raise KeyOutsideUploads(f"Visit {visit_id} belongs to display {visit.get('displayId')}, not {display_id}.")
     if visit.get("status") != WAITING:
         raise AlreadyClaimed(f"Visit {visit_id} is already {visit.get('status')}.")
     raise ConsentMissing()
