@@ -13,6 +13,7 @@ Writes its figures into bench/RESULTS.md between the pipeline markers."""
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -22,9 +23,10 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT / "layers" / "gallery" / "python", ROOT / "containers" / "face", ROOT / "local"):
+for p in (ROOT / "layers" / "gallery" / "python", ROOT / "containers" / "face", ROOT / "local", ROOT / "bench"):
     sys.path.insert(0, str(p))
 
+import results_file  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from gallery_local import moto_hooks  # noqa: E402
@@ -33,8 +35,6 @@ from gallery_local.stack import LocalStack, Settings  # noqa: E402
 from gallery_local.tablet import Tablet  # noqa: E402
 
 THEMES = ["painting", "realistic", "travel", "animation"]
-RESULTS = ROOT / "bench" / "RESULTS.md"
-START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -118,20 +118,15 @@ def main() -> None:
         ["| figure | measured | target |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
     )
     section = (
-        f"{START}\n## Pipeline latency (local stack)\n\n"
+        "## Pipeline latency (local stack)\n\n"
         f"Command: `make bench-pipeline` (`.venv/bin/python bench/pipeline_latency.py --visits {args.visits}`)  \n"
         f"Photo: {Path(args.photo).name}, {size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.1f} MP); "
         f"{args.visits} sequential visits after 3 warm-up visits, then 8 at once on 8 displays.  \n"
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}; "
-        f"measured {datetime.now().strftime('%Y-%m-%d %H:%M')}.\n\n{table}\n{END}"
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"measured {datetime.now().strftime('%Y-%m-%d %H:%M')}.\n\n{table}"
     )
     print(section)
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
+    results_file.write_section("pipeline", section)
 
 
 if __name__ == "__main__":

@@ -244,7 +244,9 @@ def main() -> int:
                 cells[theme].append((f"{Path(vname).stem[:12]}>{Path(pname).stem[:12]} d={d_vis:.2f}",
                                      [vis, face_zoom(pimg, zoom_box, 160), face_zoom(result, zoom_box, 160)]))
 
-    lines = ["### Face engine swap quality (`bench/swap_quality.py" + (" --quick" if args.quick else "") + "`)", ""]
+    lines = ["## Face engine swap quality", "",
+             "Command: `make bench-quality` (`.venv/bin/python bench/swap_quality.py"
+             + (" --quick" if args.quick else "") + f"`); measured {time.strftime('%Y-%m-%d %H:%M')}.", ""]
     lines.append(f"{len(visitors)} visitor photos x {len(portraits)} usable portraits x {len(args.themes)} themes; "
                  f"portraits at {args.size} px, single-threaded (cv2.setNumThreads(1)).")
     if refused_portraits:
@@ -269,6 +271,11 @@ def main() -> int:
     md = "\n".join(lines)
     print(md)
     (args.out / "results.md").write_text(md + "\n")
+    if not args.quick:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import results_file
+
+        results_file.write_section("swap-quality", md)
     (args.out / "pairs.csv").write_text("\n".join(rows) + "\n")
     for theme in args.themes:
         contact_sheet(cells[theme], args.out / f"contact-{theme}.png")
