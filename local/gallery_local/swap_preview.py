@@ -18,8 +18,9 @@ def main(photo: Path, portrait: Path, theme: str, output: Path) -> int:
     target = np.asarray(Image.open(portrait).convert("RGB"))
     started = time.perf_counter()
     try:
-        swapped, swap_timings = pipeline.swap(visitor, target, theme)
-        result, restore_timings = pipeline.restore(swapped, theme)
+        # As the endpoints do it: restore works on exactly the region the swap changed.
+        swapped, swap_timings, face_mesh = pipeline.swap_with_face(visitor, target, theme)
+        result, restore_timings = pipeline.restore(swapped, theme, face_mesh=face_mesh)
     except Refused as e:
         print(f"refused: {e.reason}: {e.message}", file=sys.stderr)
         return 2
