@@ -135,15 +135,7 @@ def test_the_choice_is_stable_for_a_visit_id():
 
 
 @pytest.fixture
-def tables(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
+def tables(aws_env):
     with mock_aws():
         ddb = boto3.session.Session(region_name=REGION).resource("dynamodb")
         cat = ddb.create_table(

@@ -10,10 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import boto3
 import pytest
 from botocore.credentials import Credentials
-from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "gallery" / "python"
@@ -28,26 +26,17 @@ VISIT = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        s3 = session.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        displays = session.resource("dynamodb").create_table(
-            TableName="displays",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "displayId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "displayId", "KeyType": "HASH"}],
-        )
-        yield s3, displays
+def aws(aws_session):
+    session = aws_session
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    displays = session.resource("dynamodb").create_table(
+        TableName="displays",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "displayId", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "displayId", "KeyType": "HASH"}],
+    )
+    yield s3, displays
 
 
 def _signed_key(url: str) -> tuple[str, int]:

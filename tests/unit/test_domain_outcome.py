@@ -6,9 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "gallery" / "python"
@@ -95,29 +93,20 @@ def test_an_empty_cause_gets_a_readable_default(error, expected):
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        s3 = session.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        table = session.resource("dynamodb").create_table(
-            TableName="visits",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "visitId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
-        )
-        table.put_item(Item={"visitId": VISIT, "displayId": "3", "theme": "travel", "status": "PROCESSING"})
-        for key in (UPLOAD, f"faces/{VISIT}.png"):
-            s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
-        yield s3, table
+def aws(aws_session):
+    session = aws_session
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    table = session.resource("dynamodb").create_table(
+        TableName="visits",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "visitId", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
+    )
+    table.put_item(Item={"visitId": VISIT, "displayId": "3", "theme": "travel", "status": "PROCESSING"})
+    for key in (UPLOAD, f"faces/{VISIT}.png"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    yield s3, table
 
 
 def _keys(s3) -> set[str]:

@@ -39,15 +39,7 @@ def resource(n: int = 0):
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
+def table(aws_env):
     with mock_aws():
         yield resource().create_table(
             TableName=TABLE,
