@@ -2,19 +2,29 @@
 
 Queries and mutations run through graphql-core against the same schema file the template
 deploys; resolvers do what appsync/resolvers/*.js do, on the local DisplaysTable. Every
-mutation result is also handed to subscribers (see `subscribe`)."""
+mutation result is also handed to subscribers (see `subscribe`); appsync_realtime.py serves
+them over the AppSync real-time WebSocket protocol.
+
+Authorization follows AppSync's multi-auth rules once `configure_auth` is called (`gallery
+serve` and the browser tests do): the request's mode is told by its headers (x-api-key: API
+key; an `AWS4-HMAC-SHA256` Authorization: IAM, whose signature is only checked for presence;
+any other Authorization: a Cognito user pool JWT, verified against the pool's JWKS), and each
+top-level field allows the modes its directives name (the type's directives when the field has
+none, the default mode AWS_IAM when neither has any), with `cognito_groups` checked."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import boto3
 import graphql
+import jwt
 
 from gallery_local.http_util import LoopbackServer, QuietHandler
 
@@ -39,8 +49,114 @@ scalar AWSIPAddress
 """
 
 
+API_KEY, AWS_IAM, COGNITO = "API_KEY", "AWS_IAM", "AMAZON_COGNITO_USER_POOLS"
+DEFAULT_AUTH = AWS_IAM  # template.yaml: GraphQLApi AuthenticationType
+_MODE_DIRECTIVES = {"aws_api_key": API_KEY, "aws_iam": AWS_IAM, "aws_cognito_user_pools": COGNITO}
+NOT_AUTHORIZED = "You are not authorized to make this call."
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Unauthorized(Exception):
+    """The request carries no valid credentials (AppSync answers 401 UnauthorizedException)."""
+
+
+@dataclass
+class Identity:
+    mode: str
+    claims: dict = field(default_factory=dict)
+
+    @property
+    def groups(self) -> list[str]:
+        groups = self.claims.get("cognito:groups") or []
+        return [groups] if isinstance(groups, str) else list(groups)
+
+
+@dataclass
+class AuthConfig:
+    api_key: str
+    jwks_url: str  # the local moto server's JWKS of the user pool
+    issuer: str  # the AWS-style issuer moto writes into tokens
+
+    def __post_init__(self) -> None:
+        self._jwks = jwt.PyJWKClient(self.jwks_url)
+
+    def identity(self, headers: dict) -> Identity:
+        """The caller of an HTTP request or of a real-time connection/start, from its headers."""
+        headers = {str(k).lower(): v for k, v in (headers or {}).items() if isinstance(v, str)}
+        if "x-api-key" in headers:
+            if headers["x-api-key"] != self.api_key:
+                raise Unauthorized("invalid API key")
+            return Identity(API_KEY)
+        auth = headers.get("authorization", "")
+        if not auth:
+            raise Unauthorized("no credentials")
+        if auth.startswith("AWS4-HMAC-SHA256 "):
+            # Presence only: a SigV4 Authorization and its date (the local stack has no IAM).
+            if not all(p in auth for p in ("Credential=", "SignedHeaders=", "Signature=")) or not (
+                headers.get("x-amz-date") or headers.get("date")
+            ):
+                raise Unauthorized("malformed SigV4 signature")
+            return Identity(AWS_IAM)
+        token = auth[7:] if auth.lower().startswith("bearer ") else auth
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims = jwt.decode(token, key.key, algorithms=["RS256"], issuer=self.issuer, options={"verify_aud": False})
+        except (jwt.PyJWTError, ValueError) as e:
+            raise Unauthorized(f"invalid token: {e}") from None
+        if claims.get("token_use") not in ("id", "access"):
+            raise Unauthorized("not a Cognito IdToken or AccessToken")
+        return Identity(COGNITO, claims)
+
+
+def _directive_modes(node: Any) -> dict[str, list[str] | None] | None:
+    """{mode: cognito_groups or None} named by a field's or type's auth directives; None if none."""
+    modes: dict[str, list[str] | None] = {}
+    for d in getattr(node, "directives", None) or []:
+        mode = _MODE_DIRECTIVES.get(d.name.value)
+        if mode is None:
+            continue
+        groups = None
+        for arg in d.arguments or []:
+            if arg.name.value == "cognito_groups":
+                groups = graphql.value_from_ast_untyped(arg.value)
+        modes[mode] = groups
+    return modes or None
+
+
+def allowed_modes(parent: graphql.GraphQLObjectType, field_name: str) -> dict[str, list[str] | None]:
+    fdef = parent.fields[field_name]
+    return _directive_modes(fdef.ast_node) or _directive_modes(parent.ast_node) or {DEFAULT_AUTH: None}
+
+
+def authorized(identity: Identity | None, parent: graphql.GraphQLObjectType, field_name: str) -> bool:
+    if identity is None:  # auth not configured: the lenient default of the bare local stack
+        return True
+    modes = allowed_modes(parent, field_name)
+    if identity.mode not in modes:
+        return False
+    groups = modes[identity.mode]
+    return not groups or bool(set(groups) & set(identity.groups))
+
+
+def root_fields(document: graphql.DocumentNode, operation: graphql.OperationDefinitionNode) -> list:
+    """The top-level FieldNodes of an operation, fragments flattened."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, graphql.FragmentDefinitionNode)}
+    return flatten_fields(operation.selection_set, fragments)
+
+
+def flatten_fields(selection_set: Any, fragments: dict) -> list:
+    out = []
+    for sel in (selection_set.selections if selection_set else []) or []:
+        if isinstance(sel, graphql.FieldNode):
+            out.append(sel)
+        elif isinstance(sel, graphql.InlineFragmentNode):
+            out += flatten_fields(sel.selection_set, fragments)
+        elif isinstance(sel, graphql.FragmentSpreadNode) and sel.name.value in fragments:
+            out += flatten_fields(fragments[sel.name.value].selection_set, fragments)
+    return out
 
 
 class LocalAppSync:
@@ -51,8 +167,21 @@ class LocalAppSync:
         self.mutations: list[dict] = []  # every mutation result, in order (tests and the demo read it)
         self._listeners: list[Callable[[str, dict, graphql.DocumentNode], None]] = []
         self.down = False  # True answers 503, to rehearse an AppSync outage
+        self.auth: AuthConfig | None = None  # None: any credentials are accepted (see configure_auth)
         self.server = LoopbackServer(_Handler)
         self.server.appsync = self
+
+    def configure_auth(self, api_key: str, jwks_url: str, issuer: str) -> None:
+        """Enforce AppSync's multi-auth: the API key, Cognito JWTs of the pool, SigV4 (presence)."""
+        self.auth = AuthConfig(api_key, jwks_url, issuer)
+
+    def identity(self, headers: dict) -> Identity | None:
+        """Raises Unauthorized; None while auth is not configured."""
+        if self.auth is None:
+            if not any(str(k).lower() in ("authorization", "x-api-key") for k in (headers or {})):
+                raise Unauthorized("no credentials")
+            return None
+        return self.auth.identity(headers)
 
     @property
     def url(self) -> str:
@@ -81,7 +210,9 @@ class LocalAppSync:
             "listDisplays": lambda info: self.table.scan()["Items"],
         }
 
-    def execute(self, query: str, variables: dict | None) -> dict:
+    def execute(
+        self, query: str, variables: dict | None, identity: Identity | None = None, operation_name: str | None = None
+    ) -> dict:
         try:
             document = graphql.parse(query)
         except graphql.GraphQLError as e:
@@ -89,19 +220,63 @@ class LocalAppSync:
         errors = graphql.validate(self.schema, document)
         if errors:
             return {"errors": [e.formatted for e in errors]}
-        result = graphql.execute(self.schema, document, root_value=self._root(), variable_values=variables or {})
+        op = graphql.get_operation_ast(document, operation_name)
+        if op is None:
+            return {"errors": [{"message": "No operation to run (give operationName)."}]}
+        if op.operation == graphql.OperationType.SUBSCRIPTION:
+            return {
+                "errors": [
+                    {
+                        "errorType": "UnsupportedOperation",
+                        "message": "Subscriptions run over the real-time WebSocket endpoint, not over HTTP.",
+                    }
+                ]
+            }
+        parent = self.schema.mutation_type if op.operation == graphql.OperationType.MUTATION else self.schema.query_type
+        denied = [
+            f
+            for f in root_fields(document, op)
+            if f.name.value != "__typename" and not authorized(identity, parent, f.name.value)
+        ]
+        if denied:
+            # AppSync answers 200 with a null field and an Unauthorized error per field.
+            return {
+                "data": {(f.alias or f.name).value: None for f in denied},
+                "errors": [
+                    {
+                        "path": [(f.alias or f.name).value],
+                        "data": None,
+                        "errorType": "Unauthorized",
+                        "errorInfo": None,
+                        "message": f"Not Authorized to access {f.name.value} on type {parent.name}",
+                    }
+                    for f in denied
+                ],
+            }
+        result = graphql.execute(
+            self.schema,
+            document,
+            root_value=self._root(),
+            variable_values=variables or {},
+            operation_name=operation_name,
+        )
         out: dict[str, Any] = {"data": result.data}
         if result.errors:
             out["errors"] = [e.formatted for e in result.errors]
-        op = graphql.get_operation_ast(document)
-        if op and op.operation == graphql.OperationType.MUTATION and result.data:
-            for field_name, value in result.data.items():
+        if op.operation == graphql.OperationType.MUTATION and result.data:
+            for node in root_fields(document, op):
+                value = result.data.get((node.alias or node.name).value)
                 if value is None:
                     continue
                 with self.lock:
-                    self.mutations.append({"field": field_name, "value": value})
+                    self.mutations.append({"field": node.name.value, "value": value})
+                # Listeners get the field's name (not its alias), its result as selected, and the
+                # document with the mutation's selection set (subscribers get only those fields).
                 for listener in list(self._listeners):
-                    listener(field_name, value, document)
+                    try:
+                        listener(node.name.value, value, document)
+                    except Exception:  # noqa: BLE001 - one bad subscriber never fails a mutation
+                        pass
         return out
 
     def subscribe(self, listener: Callable[[str, dict, graphql.DocumentNode], None]) -> None:
@@ -127,25 +302,31 @@ class _Handler(QuietHandler):
         if appsync.down:
             self.reply(503, b'{"errors":[{"message":"Service Unavailable"}]}')
             return
-        if not self.headers.get("Authorization") and not self.headers.get("x-api-key"):
-            self.reply(
-                401,
-                json.dumps(
-                    {
-                        "errors": [
-                            {
-                                "errorType": "UnauthorizedException",
-                                "message": "Valid authorization header not provided.",
-                            }
-                        ]
-                    }
-                ).encode(),
-            )
+        try:
+            identity = appsync.identity(dict(self.headers.items()))
+        except Unauthorized:
+            body = {"errors": [{"errorType": "UnauthorizedException", "message": NOT_AUTHORIZED}]}
+            self.reply(401, json.dumps(body).encode(), headers=_CORS)
             return
         try:
             request = json.loads(raw)
+            if not isinstance(request, dict):
+                raise ValueError("not an object")
         except ValueError:
-            self.reply(400, b'{"errors":[{"message":"Invalid JSON"}]}')
+            self.reply(400, b'{"errors":[{"message":"Invalid JSON"}]}', headers=_CORS)
             return
-        result = appsync.execute(request.get("query", ""), request.get("variables"))
-        self.reply(200, json.dumps(result, default=str).encode())
+        result = appsync.execute(
+            str(request.get("query") or ""), request.get("variables"), identity, request.get("operationName")
+        )
+        self.reply(200, json.dumps(result, default=str).encode(), headers=_CORS)
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 - browsers (the admin page) preflight their POSTs
+        self.reply(200, b"", headers=_CORS)
+
+
+# AppSync answers CORS for any origin.
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST,OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type,Authorization,x-api-key,x-amz-date,x-amz-security-token",
+}

@@ -39,6 +39,12 @@ def _swap(args: argparse.Namespace) -> int:
     return swap_preview.main(Path(args.photo), Path(args.portrait), args.theme, Path(args.output))
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from gallery_local import serve
+
+    return serve.run(args.port, args.aws_stack, args.write_config)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gallery", description="Past-Life Gallery: local stack and operator tools.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -57,6 +63,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--theme", choices=THEMES, default="painting")
     s.add_argument("-o", "--output", required=True, help="result PNG")
     s.set_defaults(func=_swap)
+
+    v = sub.add_parser("serve", help="serve the tablet, wall, admin and visitor pages on the local stack")
+    v.add_argument("--port", type=int, default=8000, help="port of the pages on 127.0.0.1 (default: 8000)")
+    v.add_argument("--aws-stack", help="use this deployed stack's Outputs instead of the local stack")
+    v.add_argument("--write-config", metavar="FILE", help="with --aws-stack: write the pages' config.json and exit")
+    v.set_defaults(func=_serve)
     return p
 
 

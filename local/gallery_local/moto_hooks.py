@@ -1,6 +1,6 @@
 """The few places where moto 5.2.5 cannot run this application, and what replaces them.
 
-Each hook patches one moto internal. tests/integration/test_moto_hooks.py holds a canary per
+Each hook patches one moto internal. tests/e2e/test_moto_hooks.py holds a canary per
 hook, so a moto upgrade that moves one of them fails loudly instead of silently doing nothing.
 Nothing outside the local stack imports this module."""
 
@@ -57,10 +57,6 @@ def register_function(name: str, code_dir: Path) -> None:
     _code_dirs[name] = Path(code_dir).resolve()
 
 
-def _load_handler(fn: LambdaFunction) -> Callable:
-    return load_handler(fn.function_name, fn.handler)
-
-
 def load_handler(function_name: str, handler: str) -> Callable:
     """Import a function's handler once (the local stack calls this at start, so the first visit
     does not pay every function's import time)."""
@@ -101,7 +97,7 @@ def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, 
         event = json.loads(event or "{}")
     started = time.perf_counter()
     try:
-        result = _load_handler(self)(event if event is not None else {}, _context(self))
+        result = load_handler(self.function_name, self.handler)(event if event is not None else {}, _context(self))
         CALLS.append((self.function_name, started, time.perf_counter()))
         return json.dumps(result), False, ""
     except Exception as e:  # the Lambda runtime reports any exception the same way

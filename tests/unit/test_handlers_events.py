@@ -55,6 +55,8 @@ EVENT_FILES: dict[str, tuple[str | None, str]] = {
     "get_visit": ("get_visit", "GetVisitFunction"),
     "delete_visit": ("delete_visit", "DeleteVisitFunction"),
     "list_displays": ("list_displays", "ListDisplaysFunction"),
+    "admin_list_visits": ("admin", "AdminFunction"),
+    "admin_refresh_display": ("admin", "AdminFunction"),
     "claim_visit": ("claim_visit", "ClaimVisitFunction"),
     "crop_face": ("crop_face", "CropFaceFunction"),
     "choose_portrait": ("choose_portrait", "ChoosePortraitFunction"),

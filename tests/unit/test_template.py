@@ -43,6 +43,7 @@ FUNCTIONS = {
     "GetVisitFunction": "get_visit",
     "DeleteVisitFunction": "delete_visit",
     "ListDisplaysFunction": "list_displays",
+    "AdminFunction": "admin",
 }
 
 SHARED_ENV = {
@@ -335,6 +336,9 @@ def test_api_routes_and_authorizers(resources: dict) -> None:
         ("GET", "/visits/{visitId}"): ("GetVisitFunction", "NONE"),
         ("DELETE", "/visits/{visitId}"): ("DeleteVisitFunction", "NONE"),
         ("GET", "/displays"): ("ListDisplaysFunction", "NONE"),
+        # Operators only: the authorizer admits the pool, the handler the "operators" group.
+        ("GET", "/visits"): ("AdminFunction", "TabletAuthorizer"),
+        ("POST", "/displays/{displayId}/refresh"): ("AdminFunction", "TabletAuthorizer"),
     }
     auth = resources["GalleryApi"]["Properties"]["Auth"]
     assert auth["Authorizers"]["TabletAuthorizer"]["UserPoolArn"] == {"Fn::GetAtt": ["TabletUserPool", "Arn"]}

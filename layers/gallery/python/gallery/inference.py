@@ -90,7 +90,9 @@ def failure_of(s3: Any, message: dict) -> tuple[str, str]:
 def callback(s3: Any, sfn: Any, tokens: Any, bucket: str, message: dict) -> dict:
     """Resume the waiting task for one SageMaker async notification."""
     inference_id = message.get("inferenceId")
-    token = tokens.get_item(Key={"inferenceId": inference_id}, ConsistentRead=True).get("Item") if inference_id else None
+    token = (
+        tokens.get_item(Key={"inferenceId": inference_id}, ConsistentRead=True).get("Item") if inference_id else None
+    )
     if token is None:
         # Unknown, or already answered: nobody waits for it.
         return {"inferenceId": inference_id, "outcome": "ignored"}

@@ -63,7 +63,9 @@ def claim(visits: Any, visit_id: str, display_id: str, execution_arn: str) -> di
         return visits.update_item(
             Key={"visitId": visit_id},
             UpdateExpression="SET #s = :processing, executionArn = :arn, claimedAt = :now",
-            ConditionExpression="attribute_exists(visitId) AND displayId = :display AND #s = :waiting AND consent = :yes",
+            ConditionExpression=(
+                "attribute_exists(visitId) AND displayId = :display AND #s = :waiting AND consent = :yes"
+            ),
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
                 ":processing": PROCESSING,
