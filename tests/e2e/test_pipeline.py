@@ -17,8 +17,7 @@ from PIL import Image
 from gallery_local.demo import DEMO
 from gallery_local.sagemaker_local import ERROR, HANG
 from gallery_local.tablet import Tablet
-from tests.conftest import SHARED_DATA
-from tests.e2e.conftest import jpeg, state_names, task_output
+from tests.e2e.conftest import jpeg, png, state_names, task_output
 
 VISITOR = (DEMO / "photos" / "visitor-a.jpg").read_bytes()
 HAPPY_STATES = [
@@ -34,13 +33,6 @@ HAPPY_STATES = [
     "NotifySlack",
     "Done",
 ]
-
-
-def shared(name: str) -> bytes:
-    path = SHARED_DATA / "photos" / name
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    return path.read_bytes()
 
 
 def objects(stack, prefix: str) -> list[str]:
@@ -122,8 +114,19 @@ def test_a_face_too_small_is_rejected(stack):
     assert_rejected(stack, visit, "FaceTooSmall")
 
 
+def group_photo() -> bytes:
+    """Two visitors side by side, one nearer the camera (larger) than the other."""
+    near = Image.open(DEMO / "photos" / "visitor-b.jpg").convert("RGB").resize((700, 700))
+    far = Image.open(io.BytesIO(VISITOR)).convert("RGB")
+    far = far.resize((far.width * 420 // far.height, 420))
+    canvas = Image.new("RGB", (near.width + far.width + 60, 760), (90, 95, 100))
+    canvas.paste(far, (20, 300))
+    canvas.paste(near, (far.width + 40, 30))
+    return jpeg(canvas)
+
+
 def test_two_faces_the_largest_wins(stack):
-    data = shared("two_people.jpg")
+    data = group_photo()
     faces = stack.client("rekognition").detect_faces(Image={"Bytes": data}, Attributes=["ALL"])["FaceDetails"]
     assert len(faces) >= 2
     largest = max(faces, key=lambda f: f["BoundingBox"]["Width"] * f["BoundingBox"]["Height"])
@@ -136,10 +139,15 @@ def test_two_faces_the_largest_wins(stack):
     b = largest["BoundingBox"]
     cx, cy = (b["Left"] + b["Width"] / 2) * width, (b["Top"] + b["Height"] / 2) * height
     assert left < cx < right and top < cy < bottom
+    assert left > width * 0.3  # the nearer visitor stands on the right
 
 
 def test_an_rgba_png_is_used(stack):
-    visit = Tablet(stack, 3).visit(shared("obama_rgba.png"), "painting", "image/png")
+    photo = Image.open(io.BytesIO(VISITOR)).convert("RGBA")
+    alpha = Image.new("L", photo.size, 255)
+    alpha.paste(0, (0, 0, photo.width, photo.height // 12))  # a transparent strip at the top
+    photo.putalpha(alpha)
+    visit = Tablet(stack, 3).visit(png(photo), "painting", "image/png")
     assert visit.status == "DONE", visit.view
     face = stack.client("s3").get_object(Bucket=stack.bucket, Key=f"faces/{visit.visit_id}.png")["Body"].read()
     assert Image.open(io.BytesIO(face)).mode == "RGB"

@@ -89,9 +89,15 @@ def _letterbox(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, float, fl
 
 
 def _run_detector(rgb: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """Returns [(points 8x2 in image pixels: box corners then 6 keypoints, score)]."""
-    found = _run_one_detector(rgb, *SHORT_RANGE)
-    return found or _run_one_detector(rgb, *FULL_RANGE)
+    """Returns [(points 8x2 in image pixels: box corners then 6 keypoints, score)].
+
+    Both models run: the short-range one is sharper on a face that fills the frame, the
+    full-range one finds the smaller faces of a group, and the largest face can only win if
+    every face was found."""
+    found = _run_one_detector(rgb, *SHORT_RANGE) + _run_one_detector(rgb, *FULL_RANGE)
+    if len(found) < 2:
+        return found
+    return _weighted_nms(np.stack([p for p, _ in found]), np.array([sc for _, sc in found]))
 
 
 def _run_one_detector(rgb: np.ndarray, model: str, size: int, strides: tuple[int, ...], per_layer: int
