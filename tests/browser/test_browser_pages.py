@@ -178,6 +178,7 @@ def sign_in_admin(open_page, user: str = OPERATOR_USER, password: str = OPERATOR
 def test_admin_resets_one_tile_and_all_tiles_and_refreshes(open_page, served, stack, screenshots):
     visits = {d: Tablet(stack, d).visit(VISITOR_PHOTO.read_bytes(), "painting") for d in (3, 4)}
     assert all(v.status == "DONE" for v in visits.values())
+    assert Tablet(stack, 5).visit(no_face_jpeg(), "painting").status == "REJECTED"  # the list shows why
     wall = open_wall(open_page)
     for d, v in visits.items():
         expect(tile(wall, d)).to_have_attribute("data-visit", v.visit_id)
