@@ -17,12 +17,12 @@ import string
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
 from gallery_local import template as tpl
 from gallery_local.appsync_realtime import RealtimeServer
 from gallery_local.http_util import LoopbackServer, QuietHandler
+from gallery_local.shutdown import Shutdown
 from gallery_local.stack import ROOT, TABLET_PASSWORD, LocalStack
 
 WEB = ROOT / "web"
@@ -79,7 +79,7 @@ class Serve:
         self.stack, self.port, self.web = stack, port, web
         self.keepalive_seconds = keepalive_seconds
         self.api_key = "da2-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(26))
-        self._stoppers: list[Any] = []
+        self._shutdown = Shutdown()
 
     def start(self) -> Serve:
         stack = self.stack
@@ -89,22 +89,17 @@ class Serve:
             issuer=f"https://cognito-idp.{tpl.REGION}.amazonaws.com/{stack.user_pool_id}",
         )
         self.realtime = RealtimeServer(stack.appsync, keepalive_seconds=self.keepalive_seconds).start()
-        self._stoppers.append(self.realtime.stop)
+        self._shutdown.add(self.realtime.stop)
         self._create_users()
         self.server = LoopbackServer(_Handler, self.port)
         self.server.serve = self
         self.server.start()
-        self._stoppers.append(self.server.stop)
+        self._shutdown.add(self.server.stop)
         self.urls = Urls(self.server.url)
         return self
 
     def stop(self) -> None:
-        for stopper in reversed(self._stoppers):
-            try:
-                stopper()
-            except Exception:  # noqa: BLE001 - shut down everything we can
-                pass
-        self._stoppers.clear()
+        self._shutdown.run()
 
     def __enter__(self) -> Serve:
         return self.start()

@@ -21,6 +21,7 @@ from gallery_local.api_local import CognitoVerifier, LocalApi, Route
 from gallery_local.appsync_local import LocalAppSync
 from gallery_local.http_util import free_port
 from gallery_local.sagemaker_local import AsyncEndpoints, EngineProcess
+from gallery_local.shutdown import Shutdown
 from gallery_local.slack_receiver import SlackReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ class LocalStack:
         self.root = root
         self.template = tpl.load(root / "template.yaml")
         self.names = tpl.LocalNames(self.settings.stack_name, self.template["Resources"])
-        self._stoppers: list[Any] = []
+        self._shutdown = Shutdown()
 
     # ------------------------------------------------------------------ life cycle
     def __enter__(self) -> LocalStack:
@@ -56,19 +57,14 @@ class LocalStack:
         self.stop()
 
     def stop(self) -> None:
-        for stopper in reversed(self._stoppers):
-            try:
-                stopper()
-            except Exception:  # noqa: BLE001 - shut down everything we can
-                pass
-        self._stoppers.clear()
+        self._shutdown.run()
 
     def start(self) -> LocalStack:
         moto_hooks.install()
         moto_hooks.add_to_path(self.root / "layers" / "gallery" / "python")
         self._start_moto()
         self.slack = SlackReceiver().start()
-        self._stoppers.append(self.slack.stop)
+        self._shutdown.add(self.slack.stop)
         secret_arn = self.client("secretsmanager").create_secret(
             Name=f"{self.settings.stack_name}/slack-webhook", SecretString=self.slack.webhook_url
         )["ARN"]
@@ -85,7 +81,7 @@ class LocalStack:
         self.appsync = LocalAppSync(
             self.root / "appsync" / "schema.graphql", self.endpoint, self.names.name("DisplaysTable")
         ).start()
-        self._stoppers.append(self.appsync.stop)
+        self._shutdown.add(self.appsync.stop)
         self.names.extra_attrs[("GraphQLApi", "GraphQLUrl")] = self.appsync.url
         self.resolver = tpl.Resolver(self.template, self.names, self.parameters)
         self._set_function_environment()
@@ -109,7 +105,7 @@ class LocalStack:
         os.environ["MOTO_PORT"] = str(port)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.moto.start()
-        self._stoppers.append(self.moto.stop)
+        self._shutdown.add(self.moto.stop)
         self.endpoint = f"http://127.0.0.1:{port}"
         requests.post(
             f"{self.endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
@@ -257,7 +253,7 @@ class LocalStack:
             self.engine_url = self.settings.engine_url
         else:
             engine = EngineProcess(self.root, free_port()).start()
-            self._stoppers.append(engine.stop)
+            self._shutdown.add(engine.stop)
             self.engine_url = engine.url
         moto_hooks.add_to_path(self.root / "containers" / "face")
         from face_engine import rekognition  # the same engine answers Rekognition
@@ -298,7 +294,7 @@ class LocalStack:
                 EndpointName=self.names.get_att(logical, "EndpointName"), EndpointConfigName=props["EndpointConfigName"]
             )
         self.endpoints = AsyncEndpoints(self.endpoint, self.engine_url)
-        self._stoppers.append(self.endpoints.stop)
+        self._shutdown.add(self.endpoints.stop)
         moto_hooks.set_async_invoker(self.endpoints.invoke)
         self.swap_endpoint = self.names.get_att("SwapEndpoint", "EndpointName")
         self.restore_endpoint = self.names.get_att("RestoreEndpoint", "EndpointName")
@@ -332,7 +328,7 @@ class LocalStack:
             client_id=self.user_pool_client_id,
         )
         self.api = LocalApi(self.routes, self.client("lambda"), verifier, self.parameters["Stage"]).start()
-        self._stoppers.append(self.api.stop)
+        self._shutdown.add(self.api.stop)
 
     # ------------------------------------------------------------------ what tablets and tests do
     @property

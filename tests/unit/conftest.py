@@ -25,3 +25,25 @@ def aws_session(aws_env: None):
     """A boto3 session on moto's in-process mock."""
     with mock_aws():
         yield boto3.session.Session(region_name=REGION)
+
+
+def create_visits_table(dynamodb, name: str = "visits"):
+    """The visits table as template.yaml declares it: visitId, and the byDisplay index."""
+    return dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("visitId", "displayId", "createdAt")
+        ],
+        KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byDisplay",
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": "displayId", "KeyType": "HASH"},
+                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                ],
+            }
+        ],
+    )

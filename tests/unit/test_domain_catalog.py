@@ -18,6 +18,7 @@ if str(LAYER) not in sys.path:
 
 from gallery import catalog  # noqa: E402
 from gallery.errors import NoPortraitAvailable  # noqa: E402
+from tests.unit.conftest import create_visits_table  # noqa: E402
 
 REGION = "us-east-1"
 VISIT_IDS = [f"{n:032x}" for n in range(0, 2**128, 2**128 // 64)][:64]
@@ -150,24 +151,7 @@ def tables(aws_env):
                 {"AttributeName": "portraitId", "KeyType": "RANGE"},
             ],
         )
-        visits = ddb.create_table(
-            TableName="visits",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("visitId", "displayId", "createdAt")
-            ],
-            KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "byDisplay",
-                    "Projection": {"ProjectionType": "ALL"},
-                    "KeySchema": [
-                        {"AttributeName": "displayId", "KeyType": "HASH"},
-                        {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                    ],
-                }
-            ],
-        )
+        visits = create_visits_table(ddb)
         yield cat, visits
 
 

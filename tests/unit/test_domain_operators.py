@@ -4,6 +4,7 @@ import pytest
 
 from gallery import operators
 from gallery.errors import BadRequest
+from tests.unit.conftest import create_visits_table
 
 
 @pytest.mark.parametrize(
@@ -41,24 +42,7 @@ def test_display_ids_refuses_nonsense(spec):
 
 
 def test_recent_visits_merges_displays_newest_first(aws_session):
-    table = aws_session.resource("dynamodb").create_table(
-        TableName="visits",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": a, "AttributeType": "S"} for a in ("visitId", "displayId", "createdAt")
-        ],
-        KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byDisplay",
-                "Projection": {"ProjectionType": "ALL"},
-                "KeySchema": [
-                    {"AttributeName": "displayId", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                ],
-            }
-        ],
-    )
+    table = create_visits_table(aws_session.resource("dynamodb"))
     for i, (display, created) in enumerate(
         [("1", "2026-01-01T10:00"), ("2", "2026-01-01T11:00"), ("1", "2026-01-01T12:00"), ("3", "2026-01-01T13:00")]
     ):
