@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure the face engine's swap quality and speed (issue 3).
+"""Measure the face engine's swap quality and speed.
 
 Every visitor photo (cropped as the crop step does: largest face, box padded
 by 0.5 of its size on each side) against every usable portrait (resized to
