@@ -14,8 +14,10 @@ from tests.conftest import SHARED_DATA
 def test_swap_writes_the_portrait_with_the_visitors_face(tmp_path: Path, capsys):
     portrait = DEMO / "portraits" / "mona-lisa.jpg"
     out = tmp_path / "preview.png"
-    assert cli.main(["swap", str(DEMO / "photos" / "visitor-a.jpg"), str(portrait), "--theme", "painting",
-                     "-o", str(out)]) == 0
+    assert (
+        cli.main(["swap", str(DEMO / "photos" / "visitor-a.jpg"), str(portrait), "--theme", "painting", "-o", str(out)])
+        == 0
+    )
     result = np.asarray(Image.open(out).convert("RGB"))
     original = np.asarray(Image.open(portrait).convert("RGB"))
     assert result.shape == original.shape

@@ -4,21 +4,14 @@ queries on moto's DynamoDB with the template's key schemas)."""
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "gallery" / "python"
-if str(LAYER) not in sys.path:
-    sys.path.insert(0, str(LAYER))
-
-from gallery import catalog  # noqa: E402
-from gallery.errors import NoPortraitAvailable  # noqa: E402
-from tests.unit.conftest import create_visits_table  # noqa: E402
+from gallery import catalog
+from gallery.errors import NoPortraitAvailable
+from tests.unit.conftest import create_visits_table
 
 REGION = "us-east-1"
 VISIT_IDS = [f"{n:032x}" for n in range(0, 2**128, 2**128 // 64)][:64]

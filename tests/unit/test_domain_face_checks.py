@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "gallery" / "python"
-if str(LAYER) not in sys.path:
-    sys.path.insert(0, str(LAYER))
-
-from gallery import face_checks  # noqa: E402
-from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooSmall, NoFaceDetected, Rejected  # noqa: E402
+from gallery import face_checks
+from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooSmall, NoFaceDetected, Rejected
 
 W, H = 1280, 960
 

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import io
 import struct
-import sys
 import zlib
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "gallery" / "python"
-if str(LAYER) not in sys.path:
-    sys.path.insert(0, str(LAYER))
-
-from gallery import images  # noqa: E402
-from gallery.errors import PhotoTooLarge, UnreadablePhoto, WrongContentType  # noqa: E402
+from gallery import images
+from gallery.errors import PhotoTooLarge, UnreadablePhoto, WrongContentType
 
 MB = 1024 * 1024
 

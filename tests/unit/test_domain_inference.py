@@ -10,21 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "gallery" / "python"
-if str(LAYER) not in sys.path:
-    sys.path.insert(0, str(LAYER))
-
-from gallery import inference  # noqa: E402
+from gallery import inference
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 BUCKET = "past-life-gallery-dev-photobucket"

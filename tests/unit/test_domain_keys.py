@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from cfnlint.decode import cfn_yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "gallery" / "python"
-if str(LAYER) not in sys.path:
-    sys.path.insert(0, str(LAYER))
+from gallery import keys
+from gallery.errors import KeyOutsideUploads, UploadNotAccepted
 
-from gallery import keys  # noqa: E402
-from gallery.errors import KeyOutsideUploads, UploadNotAccepted  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 VISIT = "0123456789abcdef0123456789abcdef"
 

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "gallery" / "python"
-if str(LAYER) not in sys.path:
-    sys.path.insert(0, str(LAYER))
-
-from gallery import outcome  # noqa: E402
+from gallery import outcome
 
 REGION = "us-east-1"
 BUCKET = "past-life-gallery-dev-photobucket"

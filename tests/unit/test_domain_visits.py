@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import re
-import sys
 import threading
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "gallery" / "python"
-if str(LAYER) not in sys.path:
-    sys.path.insert(0, str(LAYER))
-
-from gallery import visits  # noqa: E402
-from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, VisitNotFound  # noqa: E402
+from gallery import visits
+from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, VisitNotFound
 
 REGION = "us-east-1"
 TABLE = "past-life-gallery-dev-VisitsTable-1A2B3C4D5E6F"

@@ -128,8 +128,9 @@ def test_identity_embedding_is_normalised_rgb_and_uses_emap(tmp_path: Path, mona
 
 
 def test_identity_swap_model_pastes_the_face_back_in_place(tmp_path: Path, mona: np.ndarray) -> None:
-    models = ob.OnnxModels(swap=ob._session(swap_model(tmp_path / "swap.onnx")),
-                           embed=ob._session(embed_model(tmp_path / "embed.onnx")))
+    models = ob.OnnxModels(
+        swap=ob._session(swap_model(tmp_path / "swap.onnx")), embed=ob._session(embed_model(tmp_path / "embed.onnx"))
+    )
     out, timings, mesh = ob.swap(models, photo("obama.jpg"), mona)
     assert {"detect", "swap_model", "blend"} <= timings.keys()
     region = face_region_mask(mesh, mona.shape[:2])
@@ -151,13 +152,14 @@ def test_restore_model_is_normalised_and_pasted_inside_the_face(tmp_path: Path, 
         assert np.array_equal(out[~region], mona[~region])
         # Negation in [-1, 1] is 255 - x in pixels: the nose is the negative.
         x, y = nose
-        patch_in = mona[y - 3:y + 4, x - 3:x + 4].astype(int)
-        patch_out = out[y - 3:y + 4, x - 3:x + 4].astype(int)
+        patch_in = mona[y - 3 : y + 4, x - 3 : x + 4].astype(int)
+        patch_out = out[y - 3 : y + 4, x - 3 : x + 4].astype(int)
         assert np.abs((255 - patch_in) - patch_out).mean() < 12
 
 
-def test_engine_picks_the_backend_from_model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 mona: np.ndarray) -> None:
+def test_engine_picks_the_backend_from_model_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mona: np.ndarray
+) -> None:
     swap_model(tmp_path / "swap.onnx")
     embed_model(tmp_path / "embed.onnx")
     monkeypatch.setenv("MODEL_DIR", str(tmp_path))

@@ -33,8 +33,12 @@ def server() -> Iterator[str]:
         pytest.skip("sample data not available")
     port = _free_port()
     env = dict(os.environ, ENGINE_TASK="swap", MODEL_DIR="/nonexistent-model-dir")
-    proc = subprocess.Popen([sys.executable, str(ENGINE_DIR / "serve"), "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(ENGINE_DIR / "serve"), "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -73,8 +77,9 @@ def test_ping(server: str) -> None:
 
 def test_swap_then_restore_returns_png_and_timings(server: str) -> None:
     portrait_path = PORTRAITS / "mona_lisa.jpg"
-    body = json.dumps({"task": "swap", "face": _b64(PHOTOS / "obama.jpg"), "portrait": _b64(portrait_path),
-                       "theme": "painting"}).encode()
+    body = json.dumps(
+        {"task": "swap", "face": _b64(PHOTOS / "obama.jpg"), "portrait": _b64(portrait_path), "theme": "painting"}
+    ).encode()
     status, headers, data = _post(server, body)
     assert status == 200, data[:300]
     assert headers["Content-Type"] == "image/png"
@@ -97,15 +102,17 @@ def test_swap_then_restore_returns_png_and_timings(server: str) -> None:
     # The same image without the hint (re-encoded by Pillow) is restored too.
     buf = io.BytesIO()
     Image.fromarray(out).save(buf, "PNG")
-    body = json.dumps({"task": "restore", "image": base64.b64encode(buf.getvalue()).decode(),
-                       "theme": "painting"}).encode()
+    body = json.dumps(
+        {"task": "restore", "image": base64.b64encode(buf.getvalue()).decode(), "theme": "painting"}
+    ).encode()
     status, headers, _ = _post(server, body)
     assert status == 200 and "detect" in json.loads(headers["X-Engine-Timings"])
 
 
 def test_task_defaults_to_engine_task_env(server: str) -> None:
-    body = json.dumps({"face": _b64(PHOTOS / "biden2.jpg"), "portrait": _b64(PORTRAITS / "mona_lisa.jpg"),
-                       "theme": "realistic"}).encode()
+    body = json.dumps(
+        {"face": _b64(PHOTOS / "biden2.jpg"), "portrait": _b64(PORTRAITS / "mona_lisa.jpg"), "theme": "realistic"}
+    ).encode()
     status, headers, _ = _post(server, body)
     assert status == 200 and headers["Content-Type"] == "image/png"
 
@@ -113,8 +120,14 @@ def test_task_defaults_to_engine_task_env(server: str) -> None:
 def test_refusal_is_422_with_reason(server: str) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (320, 240), (200, 200, 200)).save(buf, "PNG")
-    body = json.dumps({"task": "swap", "face": base64.b64encode(buf.getvalue()).decode(),
-                       "portrait": _b64(PORTRAITS / "mona_lisa.jpg"), "theme": "painting"}).encode()
+    body = json.dumps(
+        {
+            "task": "swap",
+            "face": base64.b64encode(buf.getvalue()).decode(),
+            "portrait": _b64(PORTRAITS / "mona_lisa.jpg"),
+            "theme": "painting",
+        }
+    ).encode()
     status, headers, data = _post(server, body)
     assert status == 422
     assert headers["Content-Type"] == "application/json"
@@ -122,12 +135,15 @@ def test_refusal_is_422_with_reason(server: str) -> None:
     assert err["error"] == "NoFaceDetected" and err["message"]
 
 
-@pytest.mark.parametrize("body", [
-    b"not json",
-    json.dumps({"task": "swap", "face": "bm90IGFu", "portrait": "bm90IGFu", "theme": "painting"}).encode(),
-    json.dumps({"task": "dance", "image": "x"}).encode(),
-    json.dumps(["a", "list"]).encode(),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        json.dumps({"task": "swap", "face": "bm90IGFu", "portrait": "bm90IGFu", "theme": "painting"}).encode(),
+        json.dumps({"task": "dance", "image": "x"}).encode(),
+        json.dumps(["a", "list"]).encode(),
+    ],
+)
 def test_bad_input_is_400(server: str, body: bytes) -> None:
     status, headers, data = _post(server, body)
     assert status == 400
@@ -135,7 +151,13 @@ def test_bad_input_is_400(server: str, body: bytes) -> None:
 
 
 def test_unknown_theme_is_400(server: str) -> None:
-    body = json.dumps({"task": "swap", "face": _b64(PHOTOS / "obama.jpg"),
-                       "portrait": _b64(PORTRAITS / "mona_lisa.jpg"), "theme": "cubism"}).encode()
+    body = json.dumps(
+        {
+            "task": "swap",
+            "face": _b64(PHOTOS / "obama.jpg"),
+            "portrait": _b64(PORTRAITS / "mona_lisa.jpg"),
+            "theme": "cubism",
+        }
+    ).encode()
     status, _, data = _post(server, body)
     assert status == 400 and "cubism" in json.loads(data)["message"]

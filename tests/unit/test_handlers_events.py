@@ -27,13 +27,10 @@ import pytest
 from cfnlint.decode import cfn_yaml
 from moto import mock_aws
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "gallery" / "python"
-if str(LAYER) not in sys.path:
-    sys.path.insert(0, str(LAYER))
+from gallery import display, keys, runtime, slack
+from gallery.errors import AlreadyClaimed
 
-from gallery import display, keys, runtime, slack  # noqa: E402
-from gallery.errors import AlreadyClaimed  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 EVENTS = ROOT / "events"
 FUNCTIONS = ROOT / "functions"
