@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from gallery_local.demo import DEMO
 from gallery_local.sagemaker_local import ERROR, HANG
@@ -123,6 +123,12 @@ def group_photo() -> bytes:
     canvas.paste(far, (20, 300))
     canvas.paste(near, (far.width + 40, 30))
     return jpeg(canvas)
+
+
+def test_a_blurred_photo_is_rejected(stack):
+    photo = Image.open(io.BytesIO(VISITOR)).convert("RGB")
+    visit = Tablet(stack, 2).visit(jpeg(photo.filter(ImageFilter.GaussianBlur(12))), "painting")
+    assert_rejected(stack, visit, "FaceTooBlurry")
 
 
 def test_two_faces_the_largest_wins(stack):

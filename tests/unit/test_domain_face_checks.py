@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gallery import face_checks
-from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooSmall, NoFaceDetected, Rejected
+from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooBlurry, FaceTooSmall, NoFaceDetected, Rejected
 
 W, H = 1280, 960
 
@@ -23,6 +23,7 @@ def face_detail(
     eyes_open=(True, 98.7),
     age=(29, 37),
     gender=("Female", 99.6),
+    sharpness=89.9,
 ) -> dict:
     """A FaceDetail as Rekognition DetectFaces returns it with Attributes=["ALL"]."""
     return {
@@ -42,7 +43,7 @@ def face_detail(
             {"Type": "eyeRight", "X": left + width * 0.7, "Y": top + height * 0.4},
         ],
         "Pose": {"Roll": roll, "Yaw": yaw, "Pitch": pitch},
-        "Quality": {"Brightness": 78.4, "Sharpness": 89.9},
+        "Quality": {"Brightness": 78.4, "Sharpness": sharpness},
         "Confidence": confidence,
         "FaceOccluded": {"Value": False, "Confidence": 99.0},
         "EyeDirection": {"Yaw": 1.0, "Pitch": -2.0, "Confidence": 99.0},
@@ -122,6 +123,15 @@ def test_turned_faces(yaw, pitch, expected):
 )
 def test_covered_or_closed_eyes(sunglasses, eyes_open, expected):
     problem = face_checks.problem(face_detail(sunglasses=sunglasses, eyes_open=eyes_open), W, H)
+    assert (type(problem) if problem else None) is expected
+
+
+@pytest.mark.parametrize(
+    "sharpness,expected",
+    [(face_checks.MIN_SHARPNESS - 0.1, FaceTooBlurry), (face_checks.MIN_SHARPNESS, None), (33.0, None)],
+)
+def test_blurred_faces(sharpness, expected):
+    problem = face_checks.problem(face_detail(sharpness=sharpness), W, H)
     assert (type(problem) if problem else None) is expected
 
 

@@ -63,6 +63,10 @@ class FaceNotFrontal(Rejected):
     default_message = "Please look straight at the camera."
 
 
+class FaceTooBlurry(Rejected):
+    default_message = "The photo is blurry. Please hold still and try again."
+
+
 class EyesCovered(Rejected):
     default_message = "Please take off your sunglasses and keep your eyes uncovered."
 

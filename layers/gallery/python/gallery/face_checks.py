@@ -3,7 +3,7 @@ step (visitor photos) and the catalog review (portraits) apply the same rules.""
 
 from __future__ import annotations
 
-from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooSmall, NoFaceDetected, Rejected
+from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooBlurry, FaceTooSmall, NoFaceDetected, Rejected
 
 # Below this a detection is more likely a pattern in the background than a person.
 MIN_CONFIDENCE = 80.0
@@ -11,6 +11,9 @@ MIN_CONFIDENCE = 80.0
 MIN_FACE_PX = 80
 MAX_YAW = 30.0  # the face engine refuses beyond these too (face_engine/checks.py)
 MAX_PITCH = 25.0
+# Rekognition's Sharpness (0-100). Sharp phone and tablet photos measure 30-99 and a heavily
+# blurred one under 6; the restore step can sharpen anything in between.
+MIN_SHARPNESS = 6.0
 
 
 def face_area(face: dict) -> float:
@@ -34,6 +37,8 @@ def problem(face: dict | None, width: int, height: int) -> Rejected | None:
     pose = face.get("Pose", {})
     if abs(pose.get("Yaw", 0.0)) > MAX_YAW or abs(pose.get("Pitch", 0.0)) > MAX_PITCH:
         return FaceNotFrontal()
+    if face.get("Quality", {}).get("Sharpness", 100.0) < MIN_SHARPNESS:
+        return FaceTooBlurry()
     sunglasses = face.get("Sunglasses", {})
     eyes_open = face.get("EyesOpen", {})
     if (sunglasses.get("Value") and sunglasses.get("Confidence", 0) >= 80) or (
