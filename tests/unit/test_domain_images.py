@@ -169,3 +169,18 @@ def test_encoders_round_trip():
     assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).getpixel((5, 3)) == (12, 34, 56)
     jpeg = images.encode_jpeg(img)
     assert jpeg.startswith(b"\xff\xd8") and Image.open(io.BytesIO(jpeg)).size == (10, 6)
+
+
+def test_a_16_bit_greyscale_png_keeps_its_tones():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    ramp = np.tile(np.linspace(0, 65535, 256), (64, 1)).astype(np.uint16)
+    buf = io.BytesIO()
+    Image.fromarray(ramp).save(buf, "PNG")
+    rgb = np.asarray(images.decode_photo(buf.getvalue()))
+    assert rgb.shape == (64, 256, 3)
+    row = rgb[32, :, 0].astype(int)
+    assert row[0] < 5 and row[-1] > 250 and 100 < row[128] < 160  # a ramp, not a white sheet

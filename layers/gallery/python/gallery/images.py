@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gallery.errors import PhotoTooLarge, UnreadablePhoto, WrongContentType
@@ -41,6 +42,11 @@ def decode_photo(data: bytes) -> Image.Image:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
         raise PhotoTooLarge("The photo has too many pixels.") from e
     img = ImageOps.exif_transpose(img)
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        # 16-bit and float greyscale: Pillow's RGB conversion would clip nearly all of it to white.
+        values = np.asarray(img, dtype=np.float64)
+        top = values.max() or 1.0
+        img = Image.fromarray((values * (255.0 / (65535.0 if top > 255 else 255.0))).clip(0, 255).astype(np.uint8))
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
