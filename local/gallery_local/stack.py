@@ -76,6 +76,9 @@ class LocalStack:
             # moto knows only older instance types; locally the type means nothing.
             "InferenceInstanceType": "ml.c5.xlarge",
         }
+        # Refs and GetAtts are looked up when a value is resolved, so what later steps learn
+        # (the user pool's id, the local GraphQL URL) is seen by everything resolved after it.
+        self.resolver = tpl.Resolver(self.template, self.names, self.parameters)
         self._create_storage()
         self._create_cognito()
         self.appsync = LocalAppSync(
@@ -83,7 +86,6 @@ class LocalStack:
         ).start()
         self._shutdown.add(self.appsync.stop)
         self.names.extra_attrs[("GraphQLApi", "GraphQLUrl")] = self.appsync.url
-        self.resolver = tpl.Resolver(self.template, self.names, self.parameters)
         self._set_function_environment()
         self._create_functions()
         self._start_engine()
@@ -135,10 +137,9 @@ class LocalStack:
 
     # ------------------------------------------------------------------ resources
     def _create_storage(self) -> None:
-        resolver = tpl.Resolver(self.template, self.names, self.parameters)
         s3 = self.client("s3")
-        for logical, res in tpl.resources_of(self.template, "AWS::S3::Bucket").items():
-            name, props = self.names.name(logical), resolver.value(res.get("Properties") or {})
+        for logical in tpl.resources_of(self.template, "AWS::S3::Bucket"):
+            name, props = self.names.name(logical), self.props(logical)
             s3.create_bucket(Bucket=name)
             if (
                 (props.get("NotificationConfiguration") or {})
@@ -155,8 +156,8 @@ class LocalStack:
             if cors:
                 s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(r) for r in cors]})
         ddb = self.client("dynamodb")
-        for logical, res in tpl.resources_of(self.template, "AWS::DynamoDB::Table").items():
-            name, props = self.names.name(logical), resolver.value(res.get("Properties") or {})
+        for logical in tpl.resources_of(self.template, "AWS::DynamoDB::Table"):
+            name, props = self.names.name(logical), self.props(logical)
             kwargs = {
                 k: props[k]
                 for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
@@ -172,9 +173,8 @@ class LocalStack:
 
     def _create_cognito(self) -> None:
         idp = self.client("cognito-idp")
-        resolver = tpl.Resolver(self.template, self.names, self.parameters)
-        for logical, res in tpl.resources_of(self.template, "AWS::Cognito::UserPool").items():
-            props = resolver.value(res.get("Properties") or {})
+        for logical in tpl.resources_of(self.template, "AWS::Cognito::UserPool"):
+            props = self.props(logical)
             pool = idp.create_user_pool(
                 PoolName=props.get("UserPoolName", logical),
                 Schema=props.get("Schema", []),
@@ -183,16 +183,16 @@ class LocalStack:
             self.names.extra_attrs[(logical, "Ref")] = pool["Id"]
             self.names.extra_attrs[(logical, "Arn")] = pool["Arn"]
             self.names.extra_attrs[(logical, "ProviderURL")] = f"cognito-idp.{tpl.REGION}.amazonaws.com/{pool['Id']}"
-        for logical, res in tpl.resources_of(self.template, "AWS::Cognito::UserPoolClient").items():
-            props = resolver.value(res.get("Properties") or {})
+        for logical in tpl.resources_of(self.template, "AWS::Cognito::UserPoolClient"):
+            props = self.props(logical)
             client = idp.create_user_pool_client(
                 UserPoolId=props["UserPoolId"],
                 ClientName=props.get("ClientName", logical),
                 ExplicitAuthFlows=props.get("ExplicitAuthFlows", []),
             )["UserPoolClient"]
             self.names.extra_attrs[(logical, "Ref")] = client["ClientId"]
-        for res in tpl.resources_of(self.template, "AWS::Cognito::UserPoolGroup").values():
-            props = resolver.value(res.get("Properties") or {})
+        for logical in tpl.resources_of(self.template, "AWS::Cognito::UserPoolGroup"):
+            props = self.props(logical)
             idp.create_group(UserPoolId=props["UserPoolId"], GroupName=props["GroupName"])
         self.user_pool_id = self.names.ref("TabletUserPool")
         self.user_pool_client_id = self.names.ref("TabletUserPoolClient")
