@@ -24,6 +24,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventTemplateParser, Rule
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.rekognition.responses import RekognitionResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -231,6 +232,21 @@ def _parse(definition: str) -> tuple[Any, Any]:
     return Preprocessor().visit(tree), tree
 
 
+# --- moto server: which backend a request is for, worked out once per host ---------------------
+# For every request moto lists its package directory from disk and tries a few hundred URL
+# patterns; that is the same answer for the same host, and it cost more CPU per visit than
+# the handlers themselves.
+
+_original_get_backend_for_host = DomainDispatcherApplication.get_backend_for_host
+_backend_for_host: dict[str | None, Any] = {}
+
+
+def _get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+    if host not in _backend_for_host:
+        _backend_for_host[host] = _original_get_backend_for_host(self, host)
+    return _backend_for_host[host]
+
+
 # --- Rekognition DetectFaces: answered by the local face engine ---------------------------------
 
 _face_detector: Callable[[bytes], list[dict]] | None = None
@@ -307,6 +323,7 @@ ORIGINALS = {
     "lambda_eval_utils.boto_client_for": lambda_eval_utils.boto_client_for,
     "state_task_service_dynamodb.boto_client_for": state_task_service_dynamodb.boto_client_for,
     "AmazonStateLanguageParser.parse": AmazonStateLanguageParser.parse,
+    "DomainDispatcherApplication.get_backend_for_host": DomainDispatcherApplication.get_backend_for_host,
     "RekognitionResponse.detect_faces": getattr(RekognitionResponse, "detect_faces", None),
     "SageMakerRuntimeResponse.invoke_endpoint_async": SageMakerRuntimeResponse.invoke_endpoint_async,
 }
@@ -325,6 +342,7 @@ def install() -> None:
     lambda_eval_utils.boto_client_for = _cached_boto_client_for
     state_task_service_dynamodb.boto_client_for = _cached_boto_client_for
     AmazonStateLanguageParser.parse = staticmethod(_parse)
+    DomainDispatcherApplication.get_backend_for_host = _get_backend_for_host
     RekognitionResponse.detect_faces = _detect_faces
     SageMakerRuntimeResponse.invoke_endpoint_async = _invoke_endpoint_async
     _installed = True

@@ -172,3 +172,13 @@ def test_sagemaker_async_goes_to_the_local_endpoint(stack):
         "inferenceId": "canary-inference",
         "fault": HANG,
     }
+
+
+def test_the_server_resolves_each_host_to_a_backend_once(stack):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = inspect.getsource(moto_hooks.ORIGINALS["DomainDispatcherApplication.get_backend_for_host"])
+    assert "list_of_moto_modules" in original, "moto no longer lists its modules per request: the hook can go"
+    assert DomainDispatcherApplication.get_backend_for_host is moto_hooks._get_backend_for_host
+    stack.client("s3").list_buckets()
+    assert moto_hooks._backend_for_host  # filled by real requests
