@@ -98,3 +98,21 @@ def test_face_cut_off_by_the_photo_is_completed_from_its_other_half(ident: Ident
         assert np.abs(out[y0:y1, x0:x1].astype(int) - mona[y0:y1, x0:x1]).mean() > 8
     e_out = ident.embed(out)
     assert e_out is not None and distance(e_out, ident.embed(photo("obama.jpg"))) < 0.6
+
+
+def test_colour_match_coarse_inner_field_acts_only_where_weighted() -> None:
+    from face_engine import colour
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:96, 0:96].astype(np.float32)
+    shade = (60 * np.sin(xx / 9.0) * np.cos(yy / 13.0))[..., None]
+    visitor = np.clip(np.array([170, 120, 100], np.float32) + shade + rng.normal(0, 4, (96, 96, 3)), 0, 255)
+    portrait = np.clip(np.array([200, 170, 140], np.float32) + xx[..., None] * 0.4, 0, 255)
+    visitor, portrait = visitor.astype(np.uint8), portrait.astype(np.uint8)
+    skin = np.ones((96, 96), bool)
+    inner = np.zeros((96, 96), np.float32)
+    inner[:, 48:] = 1.0
+    plain = colour.match(visitor, portrait, skin, sigma=4.0)
+    mixed = colour.match(visitor, portrait, skin, sigma=4.0, inner=inner, inner_sigma=16.0)
+    assert np.array_equal(mixed[:, :48], plain[:, :48])
+    assert np.abs(mixed[:, 56:].astype(int) - plain[:, 56:]).mean() > 1.0

@@ -66,11 +66,17 @@ def skin_probability(rgb: np.ndarray, seed: np.ndarray, scale: float = 1.0) -> n
     return prob
 
 
-def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, sigma: float,
+          inner: np.ndarray | None = None, inner_sigma: float | None = None) -> np.ndarray:
     """visitor_rgb recoloured and relit like portrait_rgb (same-size ROIs, uint8 RGB).
 
     skin: bool mask of skin pixels valid in both (same geometry after the warp).
     sigma: blur for the lighting field, in pixels (a fraction of the face width).
+    inner, inner_sigma: optional float weight map (0..1) and a coarser blur
+        used where it is 1: the centre of the face keeps more of the
+        visitor's own shading (which models the nose, cheekbones and brow
+        and so carries identity), while towards the outline the finer field
+        matches the portrait's lighting closely so no seam shows.
 
     Each LAB channel is split into a low-frequency field (masked blur over
     skin) and detail. The output takes the portrait's field and the
@@ -86,6 +92,10 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, s
     w = skin.astype(np.float32)
     lo_v = _masked_blur(v, w, sigma)
     lo_p = _masked_blur(p, w, sigma)
+    if inner is not None and inner_sigma is not None and inner.max() > 0:
+        k = inner[..., None].astype(np.float32)
+        lo_v = lo_v * (1.0 - k) + _masked_blur(v, w, inner_sigma) * k
+        lo_p = lo_p * (1.0 - k) + _masked_blur(p, w, inner_sigma) * k
     # Luminance: the portrait's field plus the visitor's detail, whose
     # contrast moves towards the portrait's but keeps at least 80% (the
     # features that carry identity live there).

@@ -40,7 +40,7 @@ def swap_polygon(mesh: np.ndarray) -> np.ndarray:
     xy = mesh[:, :2]
     centre = xy[[lm.NOSE_TIP, 168, 6]].mean(0)
     jaw = xy[lm.JAW]
-    jaw = centre + (jaw - centre) * 0.97
+    jaw = centre + (jaw - centre) * 0.985
     # Raise the brow line by a third of the brow-to-eye gap so the brows'
     # upper edge is inside the mask with room for the feather.
     brows = xy[lm.BROW_L[:5] + lm.BROW_R[:5]]
@@ -108,7 +108,7 @@ def similarity_3d(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, 
     return s, r, t
 
 
-def target_mesh(visitor: np.ndarray, portrait: np.ndarray, inner: float = 1.0, outer: float = 0.7) -> np.ndarray:
+def target_mesh(visitor: np.ndarray, portrait: np.ndarray, inner: float = 1.0, outer: float = 0.85) -> np.ndarray:
     """Where the visitor's features go on the portrait (468x2 pixel coords).
 
     Warping onto the portrait's mesh exactly would give the visitor the
@@ -118,7 +118,8 @@ def target_mesh(visitor: np.ndarray, portrait: np.ndarray, inner: float = 1.0, o
     kept), and each point moves from the portrait's position towards the
     visitor's by a weight that is `inner` at the centre of the face and
     falls to `outer` at the outline, where the face meets the portrait's
-    jaw, cheeks and hairline.
+    jaw, cheeks and hairline (0.85 there: the visitor's face shape is part
+    of the likeness too, while the feathered edge still lands on the portrait's).
     """
     s, r, t = similarity_3d(visitor, portrait)
     aligned = (s * visitor @ r.T + t)[:, :2]
