@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import jwt
 
-from gallery_local.http_util import LoopbackServer, QuietHandler
+from gallery_local.http_util import LoopbackService, QuietHandler
 
 
 @dataclass
@@ -50,22 +50,14 @@ class CognitoVerifier:
         return claims
 
 
-class LocalApi:
+class LocalApi(LoopbackService):
     def __init__(self, routes: list[Route], lambda_client: Any, verifier: CognitoVerifier, stage: str) -> None:
         self.routes, self.lambda_client, self.verifier, self.stage = routes, lambda_client, verifier, stage
-        self.server = LoopbackServer(_Handler)
-        self.server.api = self
+        super().__init__(_Handler)
 
     @property
     def url(self) -> str:
         return self.server.url
-
-    def start(self) -> LocalApi:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
 
     def handle(self, method: str, raw_path: str, headers: dict, body: bytes) -> tuple[int, dict, bytes]:
         url = urlparse(raw_path)
@@ -122,7 +114,7 @@ class LocalApi:
 
 class _Handler(QuietHandler):
     def _serve(self) -> None:
-        api: LocalApi = self.server.owner.api
+        api: LocalApi = self.server.app
         headers = {k.lower(): v for k, v in self.headers.items()}
         if self.command == "OPTIONS":
             self.reply(204, b"", headers=_CORS)

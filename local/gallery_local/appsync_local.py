@@ -26,7 +26,7 @@ import boto3
 import graphql
 import jwt
 
-from gallery_local.http_util import LoopbackServer, QuietHandler
+from gallery_local.http_util import LoopbackService, QuietHandler
 
 # AppSync's built-in directives and scalars, which its schemas use without declaring.
 APPSYNC_PRELUDE = """
@@ -159,7 +159,7 @@ def flatten_fields(selection_set: Any, fragments: dict) -> list:
     return out
 
 
-class LocalAppSync:
+class LocalAppSync(LoopbackService):
     def __init__(self, schema_path: Path, aws_endpoint: str, displays_table: str) -> None:
         self.schema = graphql.build_schema(APPSYNC_PRELUDE + Path(schema_path).read_text())
         self.table = boto3.session.Session().resource("dynamodb", endpoint_url=aws_endpoint).Table(displays_table)
@@ -168,8 +168,7 @@ class LocalAppSync:
         self._listeners: list[Callable[[str, dict, graphql.DocumentNode], None]] = []
         self.down = False  # True answers 503, to rehearse an AppSync outage
         self.auth: AuthConfig | None = None  # None: any credentials are accepted (see configure_auth)
-        self.server = LoopbackServer(_Handler)
-        self.server.appsync = self
+        super().__init__(_Handler)
 
     def configure_auth(self, api_key: str, jwks_url: str, issuer: str) -> None:
         """Enforce AppSync's multi-auth: the API key, Cognito JWTs of the pool, SigV4 (presence)."""
@@ -186,13 +185,6 @@ class LocalAppSync:
     @property
     def url(self) -> str:
         return f"{self.server.url}/graphql"
-
-    def start(self) -> LocalAppSync:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
 
     # Resolvers, mirroring appsync/resolvers/*.js
     def _put(self, item: dict) -> dict:
@@ -297,7 +289,7 @@ class LocalAppSync:
 
 class _Handler(QuietHandler):
     def do_POST(self) -> None:  # noqa: N802
-        appsync: LocalAppSync = self.server.owner.appsync
+        appsync: LocalAppSync = self.server.app
         raw = self.body()
         if appsync.down:
             self.reply(503, b'{"errors":[{"message":"Service Unavailable"}]}')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 def free_port() -> int:
@@ -14,12 +15,13 @@ def free_port() -> int:
 
 
 class LoopbackServer:
-    """Runs a BaseHTTPRequestHandler class in a background thread on 127.0.0.1."""
+    """Runs a BaseHTTPRequestHandler class in a background thread on 127.0.0.1. Handlers reach
+    the object they serve as `self.server.app`."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+    def __init__(self, handler: type[BaseHTTPRequestHandler], app: object, port: int = 0) -> None:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
-        self.httpd.owner = self  # handlers reach their server object through self.server.owner
+        self.httpd.app = app
         self.thread = threading.Thread(target=self.httpd.serve_forever, name=handler.__name__, daemon=True)
 
     @property
@@ -33,6 +35,20 @@ class LoopbackServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class LoopbackService:
+    """A local stand-in for a web service, answered by `handler` on its own loopback port."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        self.server = LoopbackServer(handler, self, port)
+
+    def start(self) -> Self:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
 class QuietHandler(BaseHTTPRequestHandler):

@@ -91,8 +91,7 @@ class Serve:
         self.realtime = RealtimeServer(stack.appsync, keepalive_seconds=self.keepalive_seconds).start()
         self._shutdown.add(self.realtime.stop)
         self._create_users()
-        self.server = LoopbackServer(_Handler, self.port)
-        self.server.serve = self
+        self.server = LoopbackServer(_Handler, self, self.port)
         self.server.start()
         self._shutdown.add(self.server.stop)
         self.urls = Urls(self.server.url)
@@ -210,7 +209,7 @@ def _page(title: str, body: str) -> str:
 
 class _Handler(QuietHandler):
     def do_GET(self) -> None:  # noqa: N802
-        serve: Serve = self.server.owner.serve
+        serve: Serve = self.server.app
         url = urlparse(self.path)
         path = url.path
         if path == "/config.json":
@@ -308,8 +307,7 @@ def _aws(stack_name: str, write_config: str | None, port: int) -> int:
                 return
             super().do_GET()
 
-    server = LoopbackServer(_Static, port)
-    server.serve = _StaticOnly()
+    server = LoopbackServer(_Static, _StaticOnly(), port)
     server.start()
     print(f"Serving web/ for stack {stack_name} on {server.url}: /tablet /wall?displays=1-8 /admin /v/{{visitId}}")
     try:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import threading
 
-from gallery_local.http_util import LoopbackServer, QuietHandler
+from gallery_local.http_util import LoopbackService, QuietHandler
 
 
 class _Handler(QuietHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server naming
-        receiver: SlackReceiver = self.server.owner.receiver
+        receiver: SlackReceiver = self.server.app
         data = self.body()
         if receiver.down:
             self.reply(503, b"service unavailable", "text/plain")
@@ -25,24 +25,16 @@ class _Handler(QuietHandler):
         self.reply(200, b"ok", "text/plain")
 
 
-class SlackReceiver:
+class SlackReceiver(LoopbackService):
     def __init__(self) -> None:
         self.messages: list[dict] = []
         self.down = False  # True answers 503, as Slack does during an outage
         self.lock = threading.Lock()
-        self.server = LoopbackServer(_Handler)
-        self.server.receiver = self
+        super().__init__(_Handler)
 
     @property
     def webhook_url(self) -> str:
         return f"{self.server.url}/services/LOCAL/WEBHOOK"
-
-    def start(self) -> SlackReceiver:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
 
     def texts(self) -> list[str]:
         with self.lock:
