@@ -1,9 +1,7 @@
 """ChoosePortrait: an approved catalog portrait for the visit's theme."""
 
-import time
-
 from gallery import catalog
-from gallery.runtime import logger, table, tracer
+from gallery.runtime import logger, table, timed, tracer
 
 
 @logger.inject_lambda_context
@@ -11,7 +9,5 @@ from gallery.runtime import logger, table, tracer
 def handler(event: dict, context: object) -> dict:
     visit = event["visit"]
     logger.set_correlation_id(visit["visitId"])
-    started = time.perf_counter()
-    portrait = catalog.choose_portrait(table("CATALOG_TABLE"), table("VISITS_TABLE"), visit, event.get("face") or {})
-    portrait["ms"] = int((time.perf_counter() - started) * 1000)
-    return portrait
+    face = event.get("face") or {}
+    return timed(catalog.choose_portrait, table("CATALOG_TABLE"), table("VISITS_TABLE"), visit, face)

@@ -83,7 +83,17 @@ class BadRequest(GalleryError):
     default_message = "The request is not valid."
 
 
-REJECTION_REASONS = {cls.__name__: cls for cls in Rejected.__subclasses__()}
+def _named(base: type[GalleryError]) -> dict[str, type[GalleryError]]:
+    """Every error class below `base`, however deep, by its name (the state machine's error name)."""
+    found: dict[str, type[GalleryError]] = {}
+    for cls in base.__subclasses__():
+        found[cls.__name__] = cls
+        found.update(_named(cls))
+    return found
+
+
+ERRORS = _named(GalleryError)
+REJECTION_REASONS = _named(Rejected)
 
 
 def rejection(reason: str, message: str | None = None) -> Rejected | None:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from gallery import keys, privacy, visits
-from gallery.errors import REJECTION_REASONS, GalleryError
+from gallery.errors import ERRORS
 
 FALLBACK_MESSAGE = {
     "States.Timeout": "The face engine took too long.",
@@ -26,9 +26,7 @@ def describe_error(error: dict) -> tuple[str, str]:
     except ValueError:
         pass
     if not cause:
-        known = REJECTION_REASONS.get(name) or next(
-            (c for c in GalleryError.__subclasses__() if c.__name__ == name), None
-        )
+        known = ERRORS.get(name)
         cause = known.default_message if known else FALLBACK_MESSAGE.get(name, name)
     return name, str(cause)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -64,3 +66,11 @@ def credentials() -> Any:
 
 def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def timed(step: Callable[..., dict], *args: Any) -> dict:
+    """Run a pipeline step and add its duration as `ms`, which the visit keeps as a stage timing."""
+    started = time.perf_counter()
+    result = step(*args)
+    result["ms"] = int((time.perf_counter() - started) * 1000)
+    return result

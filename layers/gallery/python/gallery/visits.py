@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -132,20 +133,15 @@ def public_view(visit: dict) -> dict:
         "finishedAt",
         "error",
     )
-    return {k: _plain(visit[k]) for k in keep if k in visit}
+    return {k: plain(visit[k]) for k in keep if k in visit}
 
 
-def _plain(v: Any) -> Any:
-    # DynamoDB resources return Decimal for numbers; JSON responses want int/float.
-    from decimal import Decimal
-
+def plain(v: Any) -> Any:
+    """DynamoDB resources return Decimal for numbers; JSON responses want int and float."""
     if isinstance(v, Decimal):
         return int(v) if v == int(v) else float(v)
     if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
+        return {k: plain(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_plain(x) for x in v]
+        return [plain(x) for x in v]
     return v
-
-
-plain = _plain
