@@ -1,33 +1,20 @@
 """Operators only: GET /visits (recent visits, newest first, with status, error and execution)
 and POST /displays/{displayId}/refresh (publish a display's stored state again, with a freshly
 signed image URL, so every wall redraws it now). The Cognito authorizer lets in any user of the
-pool; this handler lets in only the "operators" group."""
+pool, tablets included; the resolver lets in only the "operators" group (403 otherwise) and
+checks displayId before any route runs."""
 
 from __future__ import annotations
-
-from aws_lambda_powertools.event_handler import Response, content_types
 
 from gallery import api, display, operators
 from gallery.errors import BadRequest
 from gallery.runtime import client, credentials, logger, region, setting, table, tracer
 
-app = api.resolver()
-
-
-def forbidden() -> Response | None:
-    if operators.is_operator(app.current_event.request_context.authorizer.claims or {}):
-        return None
-    return Response(
-        status_code=403,
-        content_type=content_types.APPLICATION_JSON,
-        body={"error": "Forbidden", "message": "Only operators may do this."},
-    )
+app = api.resolver(operators_only=True)
 
 
 @app.get("/visits")
-def list_visits():
-    if refused := forbidden():
-        return refused
+def list_visits() -> dict:
     params = app.current_event.query_string_parameters or {}
     try:
         limit = max(1, min(200, int(params.get("limit") or 50)))
@@ -38,9 +25,8 @@ def list_visits():
 
 
 @app.post("/displays/<display_id>/refresh")
-def refresh_display(display_id: str):
-    if refused := forbidden():
-        return refused
+def refresh_display(display_id: str) -> dict:
+    display_id = api.display_id(display_id)
     logger.append_keys(displayId=display_id)
     tile = operators.stored_tile(client("s3"), table("DISPLAYS_TABLE"), setting("PHOTO_BUCKET"), display_id)
     return {"display": display.publish(credentials(), region(), setting("GRAPHQL_URL"), tile)}

@@ -1,7 +1,6 @@
 """POST /visits: a tablet starts a visit and gets where to upload the photo."""
 
 from gallery import api, uploads, visits
-from gallery.errors import BadRequest
 from gallery.runtime import client, logger, setting, table, tracer
 
 app = api.resolver()
@@ -9,10 +8,8 @@ app = api.resolver()
 
 @app.post("/visits")
 def create() -> tuple[dict, int]:
-    claims = app.current_event.request_context.authorizer.claims or {}
-    body = app.current_event.json_body if app.current_event.body else {}
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object with theme and consent.")
+    claims = api.claims(app.current_event)
+    body = api.json_object(app.current_event, theme=str, consent=bool)
     visit = visits.new_visit(
         table("VISITS_TABLE"),
         claims.get("custom:displayId", ""),

@@ -83,6 +83,10 @@ class BadRequest(GalleryError):
     default_message = "The request is not valid."
 
 
+class Forbidden(GalleryError):
+    default_message = "Only operators may do this."
+
+
 def _named(base: type[GalleryError]) -> dict[str, type[GalleryError]]:
     """Every error class below `base`, however deep, by its name (the state machine's error name)."""
     found: dict[str, type[GalleryError]] = {}
