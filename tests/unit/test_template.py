@@ -60,6 +60,9 @@ SHARED_ENV = {
     "STAGE": {"Ref": "Stage"},
     "POWERTOOLS_SERVICE_NAME": "gallery",
     "POWERTOOLS_METRICS_NAMESPACE": "PastLifeGallery",
+    "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+    "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+    "POWERTOOLS_LOGGER_LOG_EVENT": "false",
     "LOG_LEVEL": "INFO",
 }
 
