@@ -9,7 +9,7 @@ from _engine_path import photo, portrait
 
 from face_engine import checks, pipeline
 from face_engine.detect import detect_faces
-from face_engine.errors import MESSAGES, Refused
+from face_engine.errors import PORTRAIT, VISITOR, Refused
 
 
 def _refusal(visitor: np.ndarray, por: np.ndarray | None = None) -> Refused:
@@ -23,7 +23,7 @@ def _refusal(visitor: np.ndarray, por: np.ndarray | None = None) -> Refused:
 def test_blank_image_is_no_face() -> None:
     r = _refusal(np.full((480, 640, 3), 200, np.uint8))
     assert r.reason == "NoFaceDetected"
-    assert r.message == MESSAGES["NoFaceDetected"]
+    assert r.subject == VISITOR
 
 
 def test_noise_and_a_portrait_without_a_face_are_no_face() -> None:
@@ -32,7 +32,7 @@ def test_noise_and_a_portrait_without_a_face_are_no_face() -> None:
     assert detect_faces(noise) == []
     r = _refusal(photo("obama.jpg"), np.full((600, 400, 3), 30, np.uint8))
     assert r.reason == "NoFaceDetected"
-    assert "portrait" in r.message
+    assert r.subject == PORTRAIT
 
 
 def test_tiny_face_is_too_small() -> None:

@@ -16,7 +16,7 @@ Thresholds (all measured on the mesh):
 from __future__ import annotations
 
 from .detect import Face
-from .errors import Refused
+from .errors import VISITOR, Refused
 
 MIN_FACE_PX = 64.0
 MAX_YAW = 30.0
@@ -35,16 +35,12 @@ def problem(face: Face) -> str | None:
     return None
 
 
-def require_usable(faces: list[Face], who: str = "visitor") -> Face:
-    """The largest face, or Refused with a message for `who` ("visitor" or "portrait")."""
+def require_usable(faces: list[Face], who: str = VISITOR) -> Face:
+    """The largest face, or Refused naming the reason and `who` ("visitor" or "portrait")."""
     if not faces:
-        if who == "portrait":
-            raise Refused("NoFaceDetected", "This portrait has no face we can use. Please choose another.")
-        raise Refused("NoFaceDetected")
+        raise Refused("NoFaceDetected", who)
     face = faces[0]
     reason = problem(face)
     if reason is not None:
-        if who == "portrait":
-            raise Refused(reason, "This portrait's face cannot be used for a swap. Please choose another.")
-        raise Refused(reason)
+        raise Refused(reason, who)
     return face

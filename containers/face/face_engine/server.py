@@ -4,7 +4,8 @@ One image serves both SageMaker models; the request's "task" (or env
 ENGINE_TASK, set per SageMaker Model) picks swap or restore.
 
     200 image/png + X-Engine-Timings: {"detect": 12.3, ...}
-    422 {"error": "<Refused reason>", "message": "..."}
+    422 {"error": "<Refused reason>"}                  the visitor's face
+    422 {"error": "PortraitRefused", "reason": "...", "message": "..."}
     400 {"error": "BadRequest", "message": "..."}
 """
 
@@ -27,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import engine
-from .errors import Refused
+from .errors import PORTRAIT, PORTRAIT_REFUSED, Refused
 
 log = logging.getLogger("face_engine.server")
 
@@ -129,7 +130,12 @@ def handle(body: bytes) -> tuple[int, dict[str, str], bytes]:
         headers = {"Content-Type": "image/png", "X-Engine-Timings": json.dumps(timings)}
         return 200, headers, png
     except Refused as r:
-        return _json(422, {"error": r.reason, "message": r.message})
+        if r.subject == PORTRAIT:
+            # Not the visitor's doing, so not a refusal name: the visit fails and operators
+            # read which reason the catalog's portrait met.
+            return _json(422, {"error": PORTRAIT_REFUSED, "reason": r.reason, "message": str(r)})
+        # A name, no sentence: the gallery layer words it for the visitor.
+        return _json(422, {"error": r.reason})
     except BadRequest as e:
         return _json(400, {"error": "BadRequest", "message": str(e)})
     except ValueError as e:  # unknown theme, malformed image array

@@ -79,7 +79,8 @@ def failure_of(s3: Any, message: dict) -> tuple[str, str]:
             bucket, key = _s3_uri(location)
             body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
             if body.get("error") in REJECTION_REASONS:
-                return body["error"], body.get("message") or reason
+                # The engine names the reason; the sentence the visitor reads is the layer's.
+                return body["error"], REJECTION_REASONS[body["error"]]().message
             if body.get("message"):
                 reason = f"{reason} The model said: {body['message']}"
         except (ClientError, ValueError, AttributeError):
