@@ -2,12 +2,14 @@
 PYTHON ?= python3.11
 VENV := .venv
 SAM_VENV := .sam-venv
+CHECKOV_VENV := .checkov-venv
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup demo test lint bench bench-pipeline bench-quality serve clean
+.PHONY: setup demo test lint checkov chromium bench bench-pipeline bench-quality serve clean
 
-setup: $(STAMP) $(SAM_STAMP)
+setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=python3.11+"; exit 1; }
@@ -25,15 +27,36 @@ $(SAM_STAMP): requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
 
+# checkov, too, pins an older boto3: its own environment.
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 demo: setup
 	$(VENV)/bin/gallery demo
 
 # Two pytest runs: unit tests use moto's in-process mock (it resets moto's global backends),
 # end-to-end and browser tests share one running local stack.
-test: setup
+test: setup chromium
 	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory checkov
 	$(VENV)/bin/pytest tests/unit
 	$(VENV)/bin/pytest tests/e2e $(wildcard tests/browser)
+
+# checkov does not expand SAM resources: it checks the template and SAM's transform of it.
+# Skipped checks and their reasons are in .checkov.yaml.
+checkov: setup
+	@mkdir -p build/checkov
+	env -u AWS_ENDPOINT_URL AWS_DEFAULT_REGION=eu-west-1 SAM_CLI_TELEMETRY=0 \
+		$(SAM_VENV)/bin/python scripts/sam_transform.py template.yaml build/checkov/transformed.yaml
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml -f build/checkov/transformed.yaml
+
+# Debian's Chromium for the browser tests: installed when missing, or a failure that says
+# what to install (never skipped browser tests).
+chromium:
+	scripts/ensure-chromium
 
 bench: bench-pipeline bench-quality
 
@@ -44,4 +67,4 @@ bench-quality: setup
 	$(VENV)/bin/python bench/swap_quality.py
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) out bench/out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) build/checkov out bench/out .pytest_cache .ruff_cache

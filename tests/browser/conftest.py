@@ -85,7 +85,10 @@ def realtime_up(request):
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory):
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver (see .ci/run)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/ensure-chromium (make test does), "
+            "or apt-get install chromium chromium-driver"
+        )
     from playwright.sync_api import sync_playwright
 
     y4m = write_y4m(CAMERA_PHOTO, tmp_path_factory.mktemp("camera") / "visitor.y4m")
