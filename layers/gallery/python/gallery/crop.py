@@ -27,8 +27,11 @@ def padded_box(face: dict, width: int, height: int, padding: float = PADDING) ->
 def detect_faces(rekognition: Any, img: Image.Image) -> list[dict]:
     probe = img
     if max(img.size) > DETECT_MAX_SIDE:
-        probe = img.copy()
-        probe.thumbnail((DETECT_MAX_SIDE, DETECT_MAX_SIDE), Image.LANCZOS)
+        # resize() makes the small probe directly; copy() + thumbnail() would first duplicate
+        # the whole photo (120 MB for 40 MP).
+        scale = DETECT_MAX_SIDE / max(img.size)
+        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+        probe = img.resize(size, Image.LANCZOS, reducing_gap=2.0)
     # Boxes are relative, so they apply to the full-size image as well.
     return rekognition.detect_faces(Image={"Bytes": images.encode_jpeg(probe)}, Attributes=["ALL"])["FaceDetails"]
 
@@ -38,7 +41,8 @@ def crop_face(s3: Any, rekognition: Any, bucket: str, key: str, visit_id: str) -
     cannot be used."""
     head = s3.head_object(Bucket=bucket, Key=key)
     images.check_upload(head.get("ContentType"), head["ContentLength"])
-    img = images.decode_photo(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    # Rekognition refuses images under 80 px a side; such a photo is refused here by name.
+    img = images.decode_photo(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), min_side=images.MIN_SIDE)
     faces = detect_faces(rekognition, img)
     face = face_checks.usable_face(faces, img.width, img.height)
     box = padded_box(face, img.width, img.height)
