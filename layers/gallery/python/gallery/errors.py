@@ -1,5 +1,10 @@
 """Named errors. A Lambda error's type name is what the state machine's Catch matches,
-so each class name here is part of the contract with statemachine/pipeline.asl.json."""
+so each class name here is part of the contract with statemachine/pipeline.asl.json.
+
+This is the one table of sentences a visitor reads: the face engine refuses with a reason's
+name only (face_engine/errors.py REASONS), and the tablet, wall and visitor pages show the
+`message` the API and the display tiles carry. tests/unit/test_domain_reasons.py keeps the
+engine's reasons, the state machine's catches and the Rejected classes below in step."""
 
 
 class GalleryError(Exception):
