@@ -31,9 +31,6 @@ BAD_DISPLAY_ID = "A display is named by its number, such as 3."
 NOT_JSON = "The request body is not valid JSON."
 NOT_AN_OBJECT = "The request body must be a JSON object."
 
-# API Gateway path parameter names (template.yaml's {visitId} and {displayId}) and their check.
-PATH_IDS: dict[str, Callable[[object], str]] = {}
-
 
 def _status(e: GalleryError) -> int:
     if isinstance(e, VisitNotFound):
@@ -68,7 +65,8 @@ def display_id(value: object) -> str:
     return value
 
 
-PATH_IDS.update(visitId=visit_id, displayId=display_id)
+# API Gateway path parameter names (template.yaml's {visitId} and {displayId}) and their check.
+PATH_IDS: dict[str, Callable[[object], str]] = {"visitId": visit_id, "displayId": display_id}
 
 
 def path_ids(event: BaseProxyEvent) -> dict[str, str]:
