@@ -5,7 +5,9 @@
  */
 import { util } from '@aws-appsync/utils';
 
-const FIELDS = ['visitId', 'status', 'imageUrl', 'story', 'title', 'theme', 'reason'];
+// visitId is stored (a visitor's delete clears the tile by it) but the Display
+// type has no such field, so no query or subscription returns it.
+const FIELDS = ['visitId', 'status', 'imageUrl', 'story', 'title', 'theme', 'reason', 'viewToken', 'viewExpiresAt'];
 
 export function request(ctx) {
   const input = ctx.args.input;

@@ -1,4 +1,5 @@
-"""DELETE /visits/{visitId}: the visitor's "delete my photos now"."""
+"""DELETE /visits/{visitId}: the visitor's "delete my photos now". Only the owner secret of the
+visitor's private link (Authorization: Owner <secret>) deletes; anything else is a 403."""
 
 from gallery import api, privacy
 from gallery.runtime import client, logger, setting, table, tracer
@@ -9,8 +10,15 @@ app = api.resolver()
 @app.delete("/visits/<visit_id>")
 def delete(visit_id: str) -> dict:
     logger.set_correlation_id(visit_id)
+    secret = privacy.owner_secret(app.current_event.get_header_value("Authorization", case_sensitive=False))
     return privacy.delete_visit(
-        client("s3"), table("VISITS_TABLE"), table("DISPLAYS_TABLE"), setting("PHOTO_BUCKET"), visit_id
+        client("s3"),
+        table("VISITS_TABLE"),
+        table("DISPLAYS_TABLE"),
+        table("TOKENS_TABLE"),
+        setting("PHOTO_BUCKET"),
+        visit_id,
+        secret,
     )
 
 

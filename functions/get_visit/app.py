@@ -1,22 +1,61 @@
-"""GET /visits/{visitId}: the tablet's live status and the visitor's page."""
+"""Reading a visit, three ways:
 
-from gallery import api, display, visits
-from gallery.errors import VisitNotFound
+- GET /visits/{visitId} (Cognito): the tablet follows its own visit; a tablet reads only the
+  visits of its own display, operators any.
+- GET /visits/{visitId}/owner (Authorization: Owner <secret>): the visitor's private link.
+- GET /views/{viewToken}: a phone that scanned the wall's QR code views the portrait while the
+  token lasts; the answer holds what the wall shows and no visit id."""
+
+from gallery import api, display, keys, operators, privacy, visits
+from gallery.errors import Forbidden, VisitNotFound
 from gallery.runtime import client, logger, setting, table, tracer
 
 app = api.resolver()
 
+GONE = "This visit has expired or was deleted."
+LINK_EXPIRED = "This link has expired. The private link from the tablet still works until the portrait is deleted."
+OTHER_DISPLAY = "A tablet can read only the visits of its own display."
 
-@app.get("/visits/<visit_id>")
-def read(visit_id: str) -> dict:
+
+def _with_image(visit: dict, view: dict, key: str) -> dict:
+    if visit.get("status") == visits.DONE:
+        view["imageUrl"] = display.image_url(client("s3"), setting("PHOTO_BUCKET"), key)
+    return view
+
+
+def _visit(visit_id: str) -> dict:
     logger.set_correlation_id(visit_id)
     visit = visits.get_visit(table("VISITS_TABLE"), visit_id)
+    if visit is None or visit.get("status") == visits.DELETING:
+        raise VisitNotFound(GONE)
+    return visit
+
+
+@app.get("/visits/<visit_id>")
+def read_for_tablet(visit_id: str) -> dict:
+    visit = _visit(visit_id)
+    claims = api.claims(app.current_event)
+    if not operators.is_operator(claims) and str(claims.get("custom:displayId") or "") != visit["displayId"]:
+        raise Forbidden(OTHER_DISPLAY)
+    return _with_image(visit, visits.public_view(visit), visit.get("resultKey") or keys.result_key(visit_id))
+
+
+@app.get("/visits/<visit_id>/owner")
+def read_for_owner(visit_id: str) -> dict:
+    visit = _visit(visit_id)
+    secret = privacy.owner_secret(app.current_event.get_header_value("Authorization", case_sensitive=False))
+    if not visits.is_owner(visit, secret):
+        raise Forbidden(privacy.NOT_OWNER)
+    view = {**visits.public_view(visit), "owner": True}
+    return _with_image(visit, view, visit.get("resultKey") or keys.result_key(visit_id))
+
+
+@app.get("/views/<view_token>")
+def read_for_viewer(view_token: str) -> dict:
+    visit = visits.by_view_token(table("VISITS_TABLE"), view_token)
     if visit is None:
-        raise VisitNotFound("This visit has expired or was deleted.")
-    view = visits.public_view(visit)
-    if visit.get("status") == visits.DONE:
-        view["imageUrl"] = display.image_url(client("s3"), setting("PHOTO_BUCKET"), visit["resultKey"])
-    return view
+        raise VisitNotFound(LINK_EXPIRED)
+    return _with_image(visit, visits.viewer_view(visit), keys.wall_image_key(view_token))
 
 
 @logger.inject_lambda_context

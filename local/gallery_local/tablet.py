@@ -23,6 +23,7 @@ class Visit:
     uploaded_at: float = 0.0
     finished_at: float = 0.0
     image: bytes | None = None
+    owner_secret: str = ""  # what the tablet hands the visitor (the private link)
 
     @property
     def seconds(self) -> float:
@@ -53,7 +54,10 @@ class Tablet:
         return self.http.post(upload["url"], data=fields, files={"file": ("photo", photo, content_type)}, timeout=60)
 
     def status(self, visit_id: str) -> tuple[int, dict]:
-        resp = self.http.get(f"{self.stack.api.url}/visits/{visit_id}", timeout=10)
+        # A tablet follows its own visit with its own token, as the tablet page does.
+        resp = self.http.get(
+            f"{self.stack.api.url}/visits/{visit_id}", headers={"Authorization": self.token}, timeout=10
+        )
         return resp.status_code, resp.json()
 
     def visit(self, photo: bytes, theme: str, content_type: str = "image/jpeg", timeout: float = 120) -> Visit:
@@ -62,6 +66,7 @@ class Tablet:
         if code != 201:
             raise RuntimeError(f"POST /visits answered {code}: {created}")
         visit = Visit(created["visitId"], created["displayId"], theme, created["upload"]["key"])
+        visit.owner_secret = created.get("ownerSecret", "")
         visit.uploaded_at = time.perf_counter()
         resp = self.upload(created, photo, content_type)
         if resp.status_code >= 300:

@@ -1,10 +1,10 @@
 // The operators' panel: per display and for all, reset to the default image (AppSync resetDisplay,
 // operators group) or force a refresh (POST /displays/{id}/refresh re-publishes the stored state
 // with a fresh image URL); recent visits (GET /visits) with status, error and execution link.
-import { $, CognitoAuth, api, clock, el, executionUrl, graphql, loadConfig, params, parseDisplays, visitorUrl } from './common.js';
+import { $, CognitoAuth, api, clock, el, executionUrl, graphql, loadConfig, params, parseDisplays } from './common.js';
 import { RealtimeClient } from './realtime.js';
 
-const FIELDS = 'displayId visitId status imageUrl story title theme reason updatedAt';
+const FIELDS = 'displayId status imageUrl story title theme reason viewToken viewExpiresAt updatedAt';
 const RESET = `mutation ResetDisplay($displayId: ID!) { resetDisplay(displayId: $displayId) { ${FIELDS} } }`;
 const SUBSCRIPTION = `subscription OnDisplayUpdated { onDisplayUpdated { ${FIELDS} } }`;
 const DEFAULT_IMAGE = '/img/default.svg';
@@ -27,7 +27,7 @@ function card(id) {
   const img = d.status === 'DONE' && d.imageUrl ? d.imageUrl : DEFAULT_IMAGE;
   return el(
     'div',
-    { class: 'dcard', dataset: { display: id, status: d.status, visit: d.visitId || '' } },
+    { class: 'dcard', dataset: { display: id, status: d.status } },
     el('img', { class: 'thumb', src: img, alt: `Display ${id}` }),
     el(
       'div',
@@ -114,8 +114,7 @@ async function loadVisits() {
       el(
         'td',
         {},
-        el('a', { href: visitorUrl(cfg, v.visitId), target: '_blank', text: 'visitor page' }),
-        v.executionArn ? ' · ' : '',
+        // No visitor page link: only the visitor's private link opens it with the right to delete.
         v.executionArn ? el('a', { class: 'execution', href: executionUrl(cfg, v.executionArn), target: '_blank', text: 'execution' }) : '',
       ),
     ),

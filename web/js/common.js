@@ -219,9 +219,19 @@ export class CognitoAuth {
   }
 }
 
-export function visitorUrl(cfg, visitId) {
-  const template = cfg.visitorUrl || '{origin}/v/{visitId}';
-  return template.replace('{origin}', location.origin).replace('{visitId}', encodeURIComponent(visitId));
+/**
+ * The visitor page's two links. Both put their secret in the URL fragment, which browsers never
+ * send to a server, so it stays out of access logs. The wall's link only views, until its token
+ * expires; the owner link (shown on the tablet, to the visitor alone) also deletes.
+ */
+export function viewUrl(cfg, viewToken) {
+  const template = cfg.visitorUrl || '{origin}/v/';
+  return `${template.replace('{origin}', location.origin)}#view=${encodeURIComponent(viewToken)}`;
+}
+
+export function ownerUrl(cfg, visitId, secret) {
+  const template = cfg.visitorUrl || '{origin}/v/';
+  return `${template.replace('{origin}', location.origin)}#owner=${encodeURIComponent(visitId)}.${encodeURIComponent(secret)}`;
 }
 
 export function executionUrl(cfg, arn) {

@@ -1,17 +1,19 @@
 // The tablet: sign in once as this tablet's Cognito user (its custom:displayId names the display),
 // then for each visitor: consent -> theme -> photo (camera, or a file as the fallback) ->
 // POST /visits -> upload through the presigned POST -> live status -> reset for the next visitor.
-import { $, ApiError, CognitoAuth, THEMES, api, el, loadConfig, params } from './common.js';
+import { $, ApiError, CognitoAuth, THEMES, api, el, loadConfig, ownerUrl, params } from './common.js';
+import qrcode from '/vendor/qrcode-generator-2.0.4/qrcode.mjs';
 
 const COUNTDOWN = Number(params.get('countdown') ?? 3);
-const DONE_RESET_SECONDS = Number(params.get('reset') ?? 25);
+// Long enough for the visitor to scan their private link before the next visitor steps up.
+const DONE_RESET_SECONDS = Number(params.get('reset') ?? 45);
 const IDLE_RESET_SECONDS = Number(params.get('idle') ?? 120);
 const POLL_MS = 1000;
 const GIVE_UP_MS = 180000;
 
 let cfg;
 let auth;
-const visit = { theme: null, photo: null, id: null, token: 0 };
+const visit = { theme: null, photo: null, id: null, secret: null, token: 0 };
 let stream = null;
 let idleTimer = null;
 let doneTimer = null;
@@ -38,6 +40,9 @@ function reset() {
   visit.theme = null;
   visit.photo = null;
   visit.id = null;
+  visit.secret = null;
+  $('#owner-qr').replaceChildren();
+  $('#owner-link').removeAttribute('href');
   visit.token += 1; // stops any status polling of the previous visitor
   $('#file').value = '';
   $('#preview').removeAttribute('src');
@@ -166,6 +171,14 @@ function status(kind, detail = {}) {
   if (kind === 'done') {
     $('#result').src = detail.imageUrl || '';
     $('#result-title').textContent = detail.title || 'Meet your past self!';
+    // The visitor's private link (view and delete): shown here, to them alone, never on the wall.
+    const link = visit.secret ? ownerUrl(cfg, visit.id, visit.secret) : '';
+    const qr = qrcode(0, 'M');
+    qr.addData(link);
+    qr.make();
+    $('#owner-qr').innerHTML = link ? qr.createSvgTag({ cellSize: 4, margin: 2, scalable: true }) : '';
+    $('#owner-link').href = link;
+    $('#owner-box').hidden = !link;
     clearTimeout(doneTimer);
     if (DONE_RESET_SECONDS) doneTimer = setTimeout(reset, DONE_RESET_SECONDS * 1000);
   }
@@ -193,6 +206,7 @@ async function send() {
       throw e;
     }
     visit.id = created.visitId;
+    visit.secret = created.ownerSecret || null;
     document.body.dataset.visit = created.visitId;
     const photo = await uploadable(visit.photo, created.upload.maxBytes || 15 * 1024 * 1024);
     const form = new FormData();
@@ -213,7 +227,8 @@ async function follow(visitId, mine) {
   while (mine === visit.token) {
     let view = null;
     try {
-      view = await api(cfg, `/visits/${encodeURIComponent(visitId)}`);
+      // The tablet follows its own visit with its own token (a tablet reads only its display's visits).
+      view = await api(cfg, `/visits/${encodeURIComponent(visitId)}`, { token: await auth.idToken() });
     } catch (e) {
       view = null; // a blip: keep asking
     }

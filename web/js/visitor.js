@@ -1,11 +1,16 @@
-// The visitor's page, opened from the wall's QR code on a phone: the portrait, its story, a
-// download, and "delete my photos now" (DELETE /visits/{id}), which removes every object and
-// item of the visit. Expired or deleted visits get a friendly page.
+// The visitor page, on a phone. Two links open it, each with its secret in the URL fragment
+// (browsers never send a fragment to a server, so it stays out of access logs):
+// - #view=<token>: the wall's QR code. Anyone in the room can scan it, so it only views the
+//   portrait, until the token expires (GET /views/{token}); it offers no delete.
+// - #owner=<visitId>.<secret>: the private link the tablet showed the visitor alone. It views
+//   (GET /visits/{id}/owner) and deletes (DELETE /visits/{id}), both with
+//   `Authorization: Owner <secret>`.
+// Expired, deleted or unknown links get a friendly page.
 import { $, ApiError, api, el, loadConfig } from './common.js';
 
-const SECTIONS = ['loading', 'portrait', 'pending', 'unfinished', 'privacy', 'deleted', 'gone'];
+const SECTIONS = ['loading', 'portrait', 'pending', 'unfinished', 'privacy', 'deleted', 'gone', 'expired'];
 let cfg;
-let visitId;
+let link = { mode: '' };
 let view;
 
 function show(...names) {
@@ -13,17 +18,34 @@ function show(...names) {
   document.body.dataset.state = names[0];
 }
 
-function idFromLocation() {
-  const fromPath = location.pathname.replace(/\/+$/, '').split('/').pop();
-  const q = new URLSearchParams(location.search).get('id') || location.hash.slice(1);
-  return (fromPath && fromPath !== 'v' && fromPath !== 'index.html' ? fromPath : q) || '';
+/** {mode: 'view', token} | {mode: 'owner', visitId, secret} | {mode: ''} from the fragment. */
+function linkFromLocation() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get('view') || '';
+  if (/^[A-Za-z0-9_-]{32}$/.test(token)) return { mode: 'view', token };
+  const [visitId, secret] = (fragment.get('owner') || '').split('.');
+  if (/^[0-9a-f]{32}$/.test(visitId || '') && /^[A-Za-z0-9_-]{16,64}$/.test(secret || '')) {
+    return { mode: 'owner', visitId, secret };
+  }
+  return { mode: '' };
+}
+
+function request(method = 'GET') {
+  if (link.mode === 'view') return api(cfg, `/views/${encodeURIComponent(link.token)}`);
+  const path = `/visits/${encodeURIComponent(link.visitId)}`;
+  const token = `Owner ${link.secret}`;
+  return method === 'DELETE' ? api(cfg, path, { method, token }) : api(cfg, `${path}/owner`, { token });
 }
 
 async function load() {
   try {
-    view = await api(cfg, `/visits/${encodeURIComponent(visitId)}`);
+    view = await request();
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
+    if (e instanceof ApiError && link.mode === 'view' && e.status === 404) {
+      show('expired');
+      return;
+    }
+    if (e instanceof ApiError && [400, 403, 404].includes(e.status)) {
       show('gone');
       return;
     }
@@ -54,7 +76,7 @@ async function download() {
   try {
     const resp = await fetch(view.imageUrl);
     const blob = await resp.blob();
-    const a = el('a', { href: URL.createObjectURL(blob), download: `past-life-${visitId.slice(0, 8)}.png` });
+    const a = el('a', { href: URL.createObjectURL(blob), download: 'past-life-portrait.png' });
     document.body.append(a);
     a.click();
     a.remove();
@@ -71,12 +93,11 @@ async function remove() {
   button.disabled = true;
   $('#delete-error').textContent = '';
   try {
-    await api(cfg, `/visits/${encodeURIComponent(visitId)}`, { method: 'DELETE' });
+    await request('DELETE');
     $('#image').removeAttribute('src');
     show('deleted');
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) show('deleted');
-    else $('#delete-error').textContent = `That did not work (${e.message}). Please try again.`;
+    $('#delete-error').textContent = `That did not work (${e.message}). Please try again.`;
   } finally {
     button.disabled = false;
   }
@@ -85,7 +106,11 @@ async function remove() {
 async function main() {
   cfg = await loadConfig();
   $('#retention').textContent = `${cfg.retentionDays || 7} days`;
-  visitId = idFromLocation();
+  link = linkFromLocation();
+  document.body.dataset.mode = link.mode || 'none';
+  // Only the owner link can delete: a page opened from the wall has no delete button at all.
+  $('#owner-actions').hidden = link.mode !== 'owner';
+  $('#viewer-note').hidden = link.mode !== 'view';
   $('#download').addEventListener('click', download);
   $('#delete').addEventListener('click', () => {
     $('#confirm').hidden = false;
@@ -96,7 +121,7 @@ async function main() {
     $('#delete').hidden = false;
   });
   $('#confirm-delete').addEventListener('click', remove);
-  if (!/^[0-9a-f]{32}$/.test(visitId)) {
+  if (!link.mode) {
     show('gone');
     return;
   }

@@ -2,13 +2,15 @@
 // onDisplayUpdated (one per tile, filtered by displayId on the server) and every pollSeconds
 // from GET /displays, in case the socket died without telling anyone. After FALLBACK_AFTER
 // failed fetches in a row a tile shows the default image; the next good fetch brings it back.
-import { $, api, clock, el, loadConfig, params, parseDisplays, visitorUrl } from './common.js';
+import { $, api, clock, el, loadConfig, params, parseDisplays, viewUrl } from './common.js';
 import { RealtimeClient } from './realtime.js';
 import qrcode from '/vendor/qrcode-generator-2.0.4/qrcode.mjs';
 
 const FALLBACK_AFTER = 5;
 const DEFAULT_IMAGE = '/img/default.svg';
-const FIELDS = 'displayId visitId status imageUrl story title theme reason updatedAt';
+// No visit id: the wall is public. A tile's QR code carries its view token, which lets a phone
+// view the portrait until viewExpiresAt and nothing more.
+const FIELDS = 'displayId status imageUrl story title theme reason viewToken viewExpiresAt updatedAt';
 const SUBSCRIPTION = `subscription OnDisplayUpdated($displayId: ID) {
   onDisplayUpdated(displayId: $displayId) { ${FIELDS} }
 }`;
@@ -64,14 +66,15 @@ function render(tile) {
   node.querySelector('.title').textContent = title;
   node.querySelector('.story').textContent = story;
   const qr = node.querySelector('.qr');
-  const link = showsResult && d.visitId ? visitorUrl(cfg, d.visitId) : '';
+  const viewable = showsResult && d.viewToken && Number(d.viewExpiresAt || 0) * 1000 > Date.now();
+  const link = viewable ? viewUrl(cfg, d.viewToken) : '';
   if (qr.dataset.link !== link) {
     qr.dataset.link = link;
     qr.querySelector('.code').innerHTML = link ? qrSvg(link) : '';
   }
   qr.hidden = !link;
   node.dataset.status = d ? d.status : 'DEFAULT';
-  node.dataset.visit = (d && d.visitId) || '';
+  node.dataset.view = (d && d.viewToken) || '';
   node.dataset.fallback = String(fallback);
   node.dataset.failures = String(tile.failures);
   node.dataset.source = tile.source;
@@ -100,7 +103,7 @@ function apply(data, source, snapshotAt = Date.now()) {
     (current && data.updatedAt && data.updatedAt < current);
   // A poll signs image URLs afresh every time; keep the shown URL while the content is the same.
   const same =
-    tile.data && tile.data.visitId === data.visitId && tile.data.status === data.status && current === data.updatedAt;
+    tile.data && tile.data.viewToken === data.viewToken && tile.data.status === data.status && current === data.updatedAt;
   if ((stale || same) && !fresh) {
     render(tile);
     return;

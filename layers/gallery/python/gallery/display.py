@@ -1,23 +1,28 @@
 """What a display tile shows for a visit, and publishing it through the AppSync mutation
-that display walls subscribe to (onDisplayUpdated)."""
+that display walls subscribe to (onDisplayUpdated).
+
+The wall is public, so nothing it receives names the visit: the stored state keeps the visit id
+(a visitor's delete clears the tile by it), but the Display type has no such field, the image is
+a copy named by the view token, and the QR code carries only that expiring token."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from gallery import keys
+from gallery import keys, visits
 
 IMAGE_URL_SECONDS = 3600  # tiles re-read GET /displays every 10 s, which signs fresh URLs
 
 PUBLISH_RESULT = """
 mutation PublishResult($input: DisplayInput!) {
   publishResult(input: $input) {
-    displayId visitId status imageUrl story title theme reason updatedAt
+    displayId status imageUrl story title theme reason viewToken viewExpiresAt updatedAt
   }
 }
 """
@@ -31,8 +36,9 @@ def image_url(s3: Any, bucket: str, key: str) -> str:
     return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=IMAGE_URL_SECONDS)
 
 
-def tile(s3: Any, bucket: str, outcome: dict) -> dict:
-    """The DisplayInput for a finished visit: the portrait when DONE, the reason otherwise."""
+def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None) -> dict:
+    """The DisplayInput for a finished visit: the portrait when DONE (with its view link), the
+    reason otherwise. visitId goes into the stored state only; the Display type never returns it."""
     visit = outcome["visit"]
     data = {
         "displayId": str(visit["displayId"]),
@@ -42,14 +48,42 @@ def tile(s3: Any, bucket: str, outcome: dict) -> dict:
     }
     if outcome["status"] == "DONE":
         portrait = outcome.get("portrait") or {}
-        data.update(
-            imageUrl=image_url(s3, bucket, outcome["resultKey"]),
-            story=portrait.get("story"),
-            title=portrait.get("title"),
-        )
+        data.update(story=portrait.get("story"), title=portrait.get("title"))
+        if view:
+            data.update(
+                imageUrl=image_url(s3, bucket, keys.wall_image_key(view["viewToken"])),
+                viewToken=view["viewToken"],
+                viewExpiresAt=int(view["viewExpiresAt"]),
+            )
     else:
         data["reason"] = outcome.get("message") or outcome.get("reason")
     return {k: v for k, v in data.items() if v is not None}
+
+
+def show(s3: Any, visit_table: Any, bucket: str, outcome: dict) -> dict | None:
+    """The tile to publish for a finished visit, or None when the visit may not be shown any more
+    (the visitor deleted it, or is deleting it, while the pipeline ran)."""
+    if outcome["status"] != "DONE":
+        return tile(s3, bucket, outcome)
+    visit_id = outcome["visit"]["visitId"]
+    view = visits.open_view_link(visit_table, visit_id)
+    if view is None:
+        return None
+    wall_key = keys.wall_image_key(view["viewToken"])
+    s3.copy_object(
+        Bucket=bucket,
+        Key=wall_key,
+        CopySource={"Bucket": bucket, "Key": outcome["resultKey"]},
+        ContentType="image/png",
+        MetadataDirective="REPLACE",
+    )
+    # A delete that began while the copy was made has already removed what it knew of: the copy
+    # is this step's to remove, and nothing is shown.
+    now = visits.get_visit(visit_table, visit_id)
+    if now is None or now.get("status") != visits.DONE:
+        s3.delete_object(Bucket=bucket, Key=wall_key)
+        return None
+    return tile(s3, bucket, outcome, view)
 
 
 def signed_graphql(credentials: Any, region: str, url: str, query: str, variables: dict, timeout: float = 5.0) -> dict:
@@ -73,8 +107,24 @@ def publish(credentials: Any, region: str, url: str, display_input: dict) -> dic
     return signed_graphql(credentials, region, url, PUBLISH_RESULT, {"input": display_input})["publishResult"]
 
 
+PUBLIC_FIELDS = ("displayId", "status", "story", "title", "theme", "reason", "updatedAt")
+
+
+def public_tile(s3: Any, bucket: str, item: dict, now: float | None = None) -> dict:
+    """What anyone may read of a display's stored state: what the wall shows, a freshly signed
+    URL of the wall's copy of the image, and the view token while it lasts. Never the visit id."""
+    out = {k: visits.plain(item[k]) for k in PUBLIC_FIELDS if item.get(k) is not None}
+    token = item.get("viewToken")
+    if item.get("status") == "DONE" and token:
+        out["imageUrl"] = image_url(s3, bucket, keys.wall_image_key(str(token)))
+        until = int(item.get("viewExpiresAt") or 0)
+        if until > (time.time() if now is None else now):
+            out.update(viewToken=str(token), viewExpiresAt=until)
+    return out
+
+
 def current(s3: Any, displays: Any, bucket: str) -> list[dict]:
-    """Every display's state, with freshly signed image URLs (stored ones expire)."""
+    """Every display's public state, with freshly signed image URLs (stored ones expire)."""
     items, kwargs = [], {}
     while True:
         page = displays.scan(**kwargs)
@@ -82,7 +132,5 @@ def current(s3: Any, displays: Any, bucket: str) -> list[dict]:
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    for item in items:
-        if item.get("status") == "DONE" and item.get("visitId"):
-            item["imageUrl"] = image_url(s3, bucket, keys.result_key(item["visitId"]))
-    return sorted(items, key=lambda d: int(d["displayId"]) if str(d["displayId"]).isdigit() else 0)
+    tiles = [public_tile(s3, bucket, item) for item in items]
+    return sorted(tiles, key=lambda d: int(d["displayId"]) if str(d["displayId"]).isdigit() else 0)

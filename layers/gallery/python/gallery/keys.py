@@ -11,6 +11,9 @@ RESULTS = "results/"
 SWAPS = "inference/swaps/"
 INFERENCE = "inference/"
 CATALOG = "catalog/"
+# The copy of a portrait that walls and viewers load: named by the view token, so that no URL
+# the public sees carries the visit id.
+WALL = "wall/"
 
 _UPLOAD = re.compile(r"uploads/(?P<display>[1-9][0-9]{0,2})/(?P<visit>[0-9a-f]{32})\.jpg")
 
@@ -37,6 +40,10 @@ def swap_key(visit_id: str) -> str:
 
 def result_key(visit_id: str) -> str:
     return f"{RESULTS}{visit_id}.png"
+
+
+def wall_image_key(view_token: str) -> str:
+    return f"{WALL}{view_token}.png"
 
 
 def inference_id(visit_id: str, attempt: str) -> str:

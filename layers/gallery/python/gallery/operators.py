@@ -12,7 +12,17 @@ from gallery.errors import BadRequest
 OPERATORS = "operators"
 MAX_DISPLAYS = 64
 OPERATOR_FIELDS = ("executionArn", "cause", "claimedAt", "portraitId")
-DISPLAY_FIELDS = ("displayId", "visitId", "status", "story", "title", "theme", "reason")
+DISPLAY_FIELDS = (
+    "displayId",
+    "visitId",
+    "status",
+    "story",
+    "title",
+    "theme",
+    "reason",
+    "viewToken",
+    "viewExpiresAt",
+)
 
 
 def groups(claims: dict) -> set[str]:
@@ -68,6 +78,6 @@ def stored_tile(s3: Any, displays: Any, bucket: str, display_id: str) -> dict:
     item = displays.get_item(Key={"displayId": display_id}).get("Item") or {}
     tile = {k: visits.plain(item[k]) for k in DISPLAY_FIELDS if item.get(k) is not None}
     tile.update(displayId=display_id, status=tile.get("status") or "DEFAULT")
-    if tile["status"] == "DONE" and tile.get("visitId"):
-        tile["imageUrl"] = display.image_url(s3, bucket, keys.result_key(tile["visitId"]))
+    if tile["status"] == "DONE" and tile.get("viewToken"):
+        tile["imageUrl"] = display.image_url(s3, bucket, keys.wall_image_key(tile["viewToken"]))
     return tile

@@ -5,12 +5,16 @@ update, so a replayed upload event cannot start the work twice."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import time
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from gallery import THEMES
@@ -22,6 +26,16 @@ DONE = "DONE"
 REJECTED = "REJECTED"
 FAILED = "FAILED"
 FINAL = (DONE, REJECTED, FAILED)
+# Set by the visitor's delete before anything is removed: no pipeline step matches it any more
+# (claim, finish and SaveResult all require WAITING_FOR_PHOTO or PROCESSING), so a visit being
+# processed cannot become DONE or be shown again while its objects go.
+DELETING = "DELETING"
+
+# The wall's QR code lets a phone view a portrait for this long after it was put on the wall.
+VIEW_LINK_SECONDS = 3600
+VIEW_INDEX = "byViewToken"
+# token_urlsafe(24): 32 characters of A-Z a-z 0-9 - _ (192 random bits).
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def now_iso() -> str:
@@ -37,6 +51,9 @@ def new_visit(visits: Any, display_id: str, theme: str, consent: bool, retention
     if not str(display_id).isdigit():
         raise BadRequest("This tablet is not assigned to a display.")
     created = now_iso()
+    # Only the tablet sees the owner secret, once; the item keeps its hash, so neither the table
+    # nor anyone who reads it can delete the visit.
+    secret = secrets.token_urlsafe(24)
     item = {
         "visitId": uuid.uuid4().hex,
         "displayId": str(display_id),
@@ -46,9 +63,75 @@ def new_visit(visits: Any, display_id: str, theme: str, consent: bool, retention
         "consentAt": created,
         "createdAt": created,
         "expiresAt": int(time.time()) + int(retention_days) * 86400,
+        "ownerHash": secret_hash(secret),
     }
     visits.put_item(Item=item, ConditionExpression="attribute_not_exists(visitId)")
-    return item
+    return {**item, "ownerSecret": secret}
+
+
+def secret_hash(secret: str) -> str:
+    """SHA-256 is enough: the secret is 192 random bits, so there is nothing to brute-force."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def is_owner(visit: dict, secret: str | None) -> bool:
+    """Whether `secret` is the visit's owner secret, compared in constant time."""
+    stored = visit.get("ownerHash")
+    if not stored or not secret:
+        return False
+    return hmac.compare_digest(str(stored), secret_hash(secret))
+
+
+def is_token(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 32 and set(value) <= TOKEN_CHARS
+
+
+def open_view_link(visits: Any, visit_id: str, seconds: int = VIEW_LINK_SECONDS) -> dict | None:
+    """Give a DONE visit a fresh view token for the wall's QR code. The token is not the visit id
+    and lets a phone only view, until it expires. None when the visit is no longer DONE (deleted,
+    or being deleted): then nothing of it may be shown."""
+    token = secrets.token_urlsafe(24)
+    until = int(time.time()) + int(seconds)
+    try:
+        visits.update_item(
+            Key={"visitId": visit_id},
+            UpdateExpression="SET viewToken = :t, viewExpiresAt = :e",
+            ConditionExpression="attribute_exists(visitId) AND #s = :done",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":t": token, ":e": until, ":done": DONE},
+        )
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+    return {"viewToken": token, "viewExpiresAt": until}
+
+
+def by_view_token(visits: Any, token: str) -> dict | None:
+    """The DONE visit that a live view token names, or None (unknown, expired or deleted)."""
+    if not is_token(token):
+        return None
+    found = visits.query(IndexName=VIEW_INDEX, KeyConditionExpression=Key("viewToken").eq(token), Limit=1)["Items"]
+    if not found:
+        return None
+    # The index is eventually consistent; the item itself is read consistently and re-checked.
+    visit = get_visit(visits, found[0]["visitId"])
+    if not visit or visit.get("viewToken") != token or visit.get("status") != DONE:
+        return None
+    if int(visit.get("viewExpiresAt") or 0) <= time.time():
+        return None
+    return visit
+
+
+def mark_deleting(visits: Any, visit_id: str) -> None:
+    """Stop every later pipeline step from touching the visit (see DELETING)."""
+    visits.update_item(
+        Key={"visitId": visit_id},
+        UpdateExpression="SET #s = :deleting",
+        ConditionExpression="attribute_exists(visitId)",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":deleting": DELETING},
+    )
 
 
 def get_visit(visits: Any, visit_id: str) -> dict | None:
@@ -116,8 +199,14 @@ def finish(visits: Any, visit_id: str, status: str, fields: dict) -> dict | None
         raise
 
 
+def viewer_view(visit: dict) -> dict:
+    """What a phone that scanned the wall may see: what the wall shows, and no visit id."""
+    keep = ("displayId", "theme", "status", "story", "title", "viewExpiresAt")
+    return {k: plain(visit[k]) for k in keep if k in visit}
+
+
 def public_view(visit: dict) -> dict:
-    """What a tablet or a visitor's phone may see of a visit."""
+    """What the visit's tablet or its owner may see of a visit."""
     keep = (
         "visitId",
         "displayId",
