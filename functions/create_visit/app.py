@@ -19,7 +19,9 @@ def create() -> tuple[dict, int]:
     )
     logger.set_correlation_id(visit["visitId"])
     upload = uploads.presigned_post(client("s3"), setting("PHOTO_BUCKET"), visit["displayId"], visit["visitId"])
-    return {**visits.public_view(visit), "expiresAt": visit["expiresAt"], "upload": upload}, 201
+    # The owner secret is in this answer only: the tablet hands it to the visitor as a private link.
+    view = {**visits.public_view(visit), "expiresAt": visit["expiresAt"], "ownerSecret": visit["ownerSecret"]}
+    return {**view, "upload": upload}, 201
 
 
 @logger.inject_lambda_context

@@ -46,7 +46,7 @@ class Urls:
             "tablet": f"{self.base}/tablet",
             "wall": f"{self.base}/wall?displays=1-8",
             "admin": f"{self.base}/admin",
-            "visitor": f"{self.base}/v/{{visitId}}",
+            "visitor": f"{self.base}/v/#view={{viewToken}}",
         }
 
 
@@ -309,7 +309,9 @@ def _aws(stack_name: str, write_config: str | None, port: int) -> int:
 
     server = LoopbackServer(_Static, _StaticOnly(), port)
     server.start()
-    print(f"Serving web/ for stack {stack_name} on {server.url}: /tablet /wall?displays=1-8 /admin /v/{{visitId}}")
+    print(
+        f"Serving web/ for stack {stack_name} on {server.url}: /tablet /wall?displays=1-8 /admin /v/#view={{viewToken}}"
+    )
     try:
         while True:
             time.sleep(3600)
