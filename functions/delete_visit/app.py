@@ -10,7 +10,7 @@ app = api.resolver()
 @app.delete("/visits/<visit_id>")
 def delete(visit_id: str) -> dict:
     logger.set_correlation_id(visit_id)
-    secret = privacy.owner_secret(app.current_event.get_header_value("Authorization", case_sensitive=False))
+    secret = privacy.owner_secret(app.current_event.headers.get("Authorization"))
     return privacy.delete_visit(
         client("s3"),
         table("VISITS_TABLE"),

@@ -43,7 +43,7 @@ def read_for_tablet(visit_id: str) -> dict:
 @app.get("/visits/<visit_id>/owner")
 def read_for_owner(visit_id: str) -> dict:
     visit = _visit(visit_id)
-    secret = privacy.owner_secret(app.current_event.get_header_value("Authorization", case_sensitive=False))
+    secret = privacy.owner_secret(app.current_event.headers.get("Authorization"))
     if not visits.is_owner(visit, secret):
         raise Forbidden(privacy.NOT_OWNER)
     view = {**visits.public_view(visit), "owner": True}

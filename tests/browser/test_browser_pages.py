@@ -52,7 +52,20 @@ def visit_id_of(page) -> str:
     return page.locator("body").get_attribute("data-visit")
 
 
-def test_tablet_upload_from_the_file_picker_reaches_its_tile_through_the_subscription(open_page, served, screenshots):
+def view_token(stack, visit_id: str, timeout: float = 60) -> str:
+    """The view token the wall's tile shows for a visit (the wall never learns the visit id)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        item = stack.table("VisitsTable").get_item(Key={"visitId": visit_id}).get("Item") or {}
+        if item.get("viewToken"):
+            return item["viewToken"]
+        time.sleep(0.2)
+    raise AssertionError(f"visit {visit_id} got no view token")
+
+
+def test_tablet_upload_from_the_file_picker_reaches_its_tile_through_the_subscription(
+    open_page, served, stack, screenshots
+):
     wall = open_wall(open_page)
     tablet = sign_in_tablet(open_page, 1)
     tablet.screenshot(path=screenshots / "tablet-consent.png")
@@ -67,14 +80,15 @@ def test_tablet_upload_from_the_file_picker_reaches_its_tile_through_the_subscri
     uploaded = time.monotonic()
 
     # The wall polls only every 300 s here: the tile can only change through the subscription.
-    expect(tile(wall, 1)).to_have_attribute("data-visit", visit_id, timeout=10000)
+    token = view_token(stack, visit_id)
+    expect(tile(wall, 1)).to_have_attribute("data-view", token, timeout=10000)
     assert time.monotonic() - uploaded < 10
     expect(tile(wall, 1)).to_have_attribute("data-source", "subscription")
     expect(tile(wall, 1)).to_have_attribute("data-status", "DONE")
     expect(tile(wall, 1).locator(".qr svg")).to_be_visible()
-    expect(tile(wall, 1).locator(".art")).to_have_attribute("src", re.compile(rf"results/{visit_id}\.png"))
+    expect(tile(wall, 1).locator(".art")).to_have_attribute("src", re.compile(rf"wall/{token}\.png"))
     assert tile(wall, 1).locator(".title").inner_text().strip()
-    assert tile(wall, 2).get_attribute("data-visit") != visit_id  # only the right tile
+    assert tile(wall, 2).get_attribute("data-view") != token  # only the right tile
 
     expect(tablet.locator("body")).to_have_attribute("data-status", "done", timeout=30000)
     expect(tablet.locator("#result")).to_have_attribute("src", re.compile(rf"results/{visit_id}\.png"))
@@ -101,7 +115,7 @@ def test_tablet_fake_camera_visit_reaches_its_tile(open_page, served, stack, scr
     expect(tablet.locator("#review")).to_be_visible()
     tablet.click("#use-photo")
     visit_id = visit_id_of(tablet)
-    expect(tile(wall, 2)).to_have_attribute("data-visit", visit_id, timeout=10000)
+    expect(tile(wall, 2)).to_have_attribute("data-view", view_token(stack, visit_id), timeout=10000)
     expect(tile(wall, 2)).to_have_attribute("data-source", "subscription")
     expect(tablet.locator("body")).to_have_attribute("data-status", "done", timeout=30000)
     # The camera frame is what was uploaded: a portrait-sized JPEG from the fake device.
@@ -133,7 +147,7 @@ def test_polling_updates_the_tile_when_the_socket_is_killed(open_page, served, s
     expect(wall.locator("#conn")).to_have_attribute("data-state", "reconnecting")
     visit = Tablet(stack, 5).visit(VISITOR_PHOTO.read_bytes(), "animation")
     assert visit.status == "DONE"
-    expect(tile(wall, 5)).to_have_attribute("data-visit", visit.visit_id, timeout=10000)
+    expect(tile(wall, 5)).to_have_attribute("data-view", view_token(stack, visit.visit_id), timeout=10000)
     expect(tile(wall, 5)).to_have_attribute("data-source", "poll")
     expect(wall.locator("#conn")).to_have_attribute("data-state", "reconnecting")
     # The endpoint comes back: the wall reconnects by itself and is live again.
@@ -146,7 +160,8 @@ def test_five_failed_fetches_show_the_default_image_then_the_tile_recovers(open_
     assert visit.status == "DONE"
     wall = open_wall(open_page, "5-8", poll=0.4)
     six = tile(wall, 6)
-    expect(six).to_have_attribute("data-visit", visit.visit_id)
+    token = view_token(stack, visit.visit_id)
+    expect(six).to_have_attribute("data-view", token)
     failures = []
 
     def fail(route):
@@ -164,7 +179,7 @@ def test_five_failed_fetches_show_the_default_image_then_the_tile_recovers(open_
     wall.unroute(re.compile(r".*/displays$"))
     expect(six).to_have_attribute("data-fallback", "false", timeout=10000)
     expect(six).to_have_attribute("data-status", "DONE")
-    expect(six.locator(".art")).to_have_attribute("src", re.compile(rf"results/{visit.visit_id}\.png"))
+    expect(six.locator(".art")).to_have_attribute("src", re.compile(rf"wall/{token}\.png"))
 
 
 def sign_in_admin(open_page, user: str = OPERATOR_USER, password: str = OPERATOR_PASSWORD):
@@ -181,7 +196,7 @@ def test_admin_resets_one_tile_and_all_tiles_and_refreshes(open_page, served, st
     assert Tablet(stack, 5).visit(no_face_jpeg(), "painting").status == "REJECTED"  # the list shows why
     wall = open_wall(open_page)
     for d, v in visits.items():
-        expect(tile(wall, d)).to_have_attribute("data-visit", v.visit_id)
+        expect(tile(wall, d)).to_have_attribute("data-view", view_token(stack, v.visit_id))
     admin = sign_in_admin(open_page)
     expect(admin.locator("#console")).to_be_visible()
     expect(admin.locator("#conn")).to_have_attribute("data-state", "connected")
@@ -203,7 +218,7 @@ def test_admin_resets_one_tile_and_all_tiles_and_refreshes(open_page, served, st
     before = tile(wall, 4).get_attribute("data-updated-at")
     admin.locator('.dcard[data-display="4"] [data-action=refresh]').click()
     expect(tile(wall, 4)).not_to_have_attribute("data-updated-at", before)
-    expect(tile(wall, 4)).to_have_attribute("data-visit", visits[4].visit_id)
+    expect(tile(wall, 4)).to_have_attribute("data-view", view_token(stack, visits[4].visit_id))
     expect(tile(wall, 4)).to_have_attribute("data-source", "subscription")
 
     # Reset one tile: only that tile goes back to the default image.
@@ -232,12 +247,16 @@ def test_admin_is_for_operators_only(open_page, served):
 def test_the_visitor_deletes_every_object_and_item(open_page, served, stack, screenshots):
     visit = Tablet(stack, 7).visit(VISITOR_PHOTO.read_bytes(), "travel")
     assert visit.status == "DONE"
+    token = view_token(stack, visit.visit_id)
     s3 = stack.client("s3")
     keys = [f"uploads/7/{visit.visit_id}.jpg", f"faces/{visit.visit_id}.png", f"results/{visit.visit_id}.png"]
-    for key in keys:
+    for key in keys + [f"wall/{token}.png"]:
         s3.head_object(Bucket=stack.bucket, Key=key)  # all there before
+    wall = open_wall(open_page, "7")
+    expect(tile(wall, 7)).to_have_attribute("data-view", token)
 
-    phone = open_page(f"/v/{visit.visit_id}", PHONE)
+    # The visitor's private link, as the tablet hands it over (secret in the fragment).
+    phone = open_page(f"/v/#owner={visit.visit_id}.{visit.owner_secret}", PHONE)
     expect(phone.locator("body")).to_have_attribute("data-state", "portrait")
     expect(phone.locator("#title")).not_to_be_empty()
     expect(phone.locator("#story")).not_to_be_empty()
@@ -253,16 +272,47 @@ def test_the_visitor_deletes_every_object_and_item(open_page, served, stack, scr
     expect(phone.locator("#deleted")).to_contain_text("gone")
     phone.screenshot(path=screenshots / "visitor-deleted.png")
 
-    listed = [
-        o["Key"]
-        for prefix in ("uploads/", "faces/", "results/", "inference/")
-        for o in s3.list_objects_v2(Bucket=stack.bucket, Prefix=prefix).get("Contents", [])
-    ]
-    assert not [k for k in listed if visit.visit_id in k]
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=stack.bucket).get("Contents", [])]
+    assert not [k for k in listed if visit.visit_id in k or token in k]
     assert "Item" not in stack.table("VisitsTable").get_item(Key={"visitId": visit.visit_id})
     display = stack.table("DisplaysTable").get_item(Key={"displayId": "7"}).get("Item")
     assert display is None or display.get("visitId") != visit.visit_id
+    # The wall's next poll no longer shows the portrait.
+    wall.evaluate("() => window.galleryWall.poll()")
+    expect(tile(wall, 7)).to_have_attribute("data-status", "DEFAULT")
+    expect(tile(wall, 7)).to_have_attribute("data-view", "")
 
-    phone.reload()
-    expect(phone.locator("body")).to_have_attribute("data-state", "gone")
-    phone.screenshot(path=screenshots / "visitor-gone.png")
+
+def test_the_walls_qr_link_views_but_cannot_delete(open_page, served, stack):
+    visit = Tablet(stack, 3).visit(VISITOR_PHOTO.read_bytes(), "painting")
+    assert visit.status == "DONE"
+    token = view_token(stack, visit.visit_id)
+    wall = open_wall(open_page, "3")
+    expect(tile(wall, 3)).to_have_attribute("data-view", token)
+    # What a phone reads from the tile's QR code.
+    link = tile(wall, 3).locator(".qr").get_attribute("data-link")
+    assert token in link and visit.visit_id not in link and link.split("#")[0].endswith("/v/")
+    assert visit.visit_id not in wall.content()
+
+    phone = open_page(link.replace(served.urls.base, ""), PHONE)
+    expect(phone.locator("body")).to_have_attribute("data-state", "portrait")
+    expect(phone.locator("body")).to_have_attribute("data-mode", "view")
+    phone.wait_for_function("() => document.querySelector('#image').naturalWidth > 0")
+    expect(phone.locator("#delete")).to_be_hidden()
+    expect(phone.locator("#viewer-note")).to_be_visible()
+    assert visit.visit_id not in phone.content()
+    # A forged DELETE from that page, with everything it knows, is refused.
+    statuses = phone.evaluate(
+        """async (token) => {
+            const cfg = await (await fetch('/config.json')).json();
+            const tries = [
+              fetch(`${cfg.apiUrl}/visits/${token}`, { method: 'DELETE' }),
+              fetch(`${cfg.apiUrl}/views/${token}`, { method: 'DELETE' }),
+            ];
+            return Promise.all(tries.map((p) => p.then((r) => r.status)));
+        }""",
+        token,
+    )
+    assert all(code >= 400 for code in statuses), statuses
+    assert stack.table("VisitsTable").get_item(Key={"visitId": visit.visit_id}).get("Item")
+    stack.client("s3").head_object(Bucket=stack.bucket, Key=f"results/{visit.visit_id}.png")
