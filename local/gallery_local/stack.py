@@ -259,9 +259,32 @@ class LocalStack:
         from face_engine import rekognition  # the same engine answers Rekognition
 
         def detect(data: bytes) -> list[dict]:
+            import io
+
             import cv2
             import numpy as np
+            from moto.core.exceptions import JsonRESTError
+            from PIL import Image
 
+            # Rekognition's checks, from the header, before anything is decoded: JPEG (an MPO
+            # is one) or PNG; at least 80 px a side (AWS answers InvalidParameterException);
+            # at most 10,000 px a side (documented for DetectLabels, assumed for DetectFaces).
+            try:
+                header = Image.open(io.BytesIO(data))
+            except Image.DecompressionBombError as e:
+                raise JsonRESTError("ImageTooLargeException", "Input image dimensions are too large.") from e
+            except Exception as e:  # Pillow raises several types for bytes that are no image
+                raise ValueError("not a JPEG or PNG image") from e
+            (width, height), kind = header.size, header.format
+            if kind not in ("JPEG", "MPO", "PNG"):
+                raise ValueError(f"{kind} is not JPEG or PNG")
+            if min(width, height) < 80:
+                raise JsonRESTError("InvalidParameterException", "Request has invalid parameters")
+            if max(width, height) > 10_000:
+                raise JsonRESTError(
+                    "ImageTooLargeException",
+                    f"Input image dimensions {width} x {height} exceed maximum dimension size of 10000 pixels",
+                )
             img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
             if img is None:
                 raise ValueError("not a JPEG or PNG image")
