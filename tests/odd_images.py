@@ -57,6 +57,21 @@ def strip_png(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
 
 
+def png_claiming(width: int, height: int) -> bytes:
+    """A valid 1x1 PNG whose header claims width x height: decoders read the size before any pixel."""
+    png = bytearray(_one_pixel_png())
+    ihdr = struct.pack(">II", width, height) + png[24:29]
+    png[16:29] = ihdr
+    png[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return bytes(png)
+
+
+def _one_pixel_png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (1, 1)).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def mpo(first: Image.Image, second: Image.Image, quality: int = 92) -> bytes:
     """A multi-picture JPEG as phones write it (a main image and a second one, e.g. a depth map
     or a preview). Pillow reads it back as format "MPO"."""

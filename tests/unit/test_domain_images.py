@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from PIL import Image
 
 from gallery import images
 from gallery.errors import PhotoTooLarge, UnreadablePhoto, WrongContentType
+from tests.odd_images import png_claiming
 
 MB = 1024 * 1024
 
@@ -146,21 +145,12 @@ def test_other_image_formats_are_the_wrong_type(fmt):
     assert fmt in e.value.message
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    """A valid 1x1 PNG whose header claims width x height: decoders read the size before any pixel."""
-    png = bytearray(encoded(Image.new("L", (1, 1)), "PNG"))
-    ihdr = struct.pack(">II", width, height) + png[24:29]
-    png[16:29] = ihdr
-    png[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return bytes(png)
-
-
 def test_too_many_pixels_is_too_large_before_decoding():
-    assert Image.open(io.BytesIO(_png_claiming(8000, 6000))).size == (8000, 6000)
+    assert Image.open(io.BytesIO(png_claiming(8000, 6000))).size == (8000, 6000)
     with pytest.raises(PhotoTooLarge):
-        images.decode_photo(_png_claiming(8000, 6000))  # 48 MP
+        images.decode_photo(png_claiming(8000, 6000))  # 48 MP
     with pytest.raises(PhotoTooLarge):
-        images.decode_photo(_png_claiming(30000, 30000))  # a decompression bomb
+        images.decode_photo(png_claiming(30000, 30000))  # a decompression bomb
 
 
 def test_encoders_round_trip():
