@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import pytest
 from PIL import Image
@@ -151,6 +152,20 @@ def test_too_many_pixels_is_too_large_before_decoding():
         images.decode_photo(png_claiming(8000, 6000))  # 48 MP
     with pytest.raises(PhotoTooLarge):
         images.decode_photo(png_claiming(30000, 30000))  # a decompression bomb
+
+
+def test_pillows_bomb_warning_band_is_refused_as_too_large():
+    # 100 MP: past Pillow's warning threshold, under its error threshold. The photo is refused
+    # by the project's own cap, whatever the process does with warnings.
+    assert Image.MAX_IMAGE_PIXELS < 100_000_000 < 2 * Image.MAX_IMAGE_PIXELS
+    filters = list(warnings.filters)
+    with pytest.warns(Image.DecompressionBombWarning), pytest.raises(PhotoTooLarge):
+        images.decode_photo(png_claiming(10_000, 10_000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with pytest.raises(PhotoTooLarge):
+            images.decode_photo(png_claiming(10_000, 10_000))
+    assert warnings.filters == filters
 
 
 def test_encoders_round_trip():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -62,18 +61,20 @@ def decode_photo(data: bytes, min_side: int = 1) -> Image.Image:
     background would otherwise turn black). `min_side`: the fewest pixels a side may have (the
     crop step asks for Rekognition's minimum)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            # Image.open reads the header only: format and size are known before any decoding.
-            img = Image.open(io.BytesIO(data))
-            if img.format not in ACCEPTED_FORMATS:
-                raise WrongContentType(f"Only JPEG and PNG photos can be used, not {img.format}.")
-            check_dimensions(img.width, img.height, min_side)
-            img.load()  # for an MPO, the first picture only
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise UnreadablePhoto() from e
+        # Image.open reads the header only: format and size are known before any decoding.
+        # MAX_PIXELS is under Pillow's own bomb limits, so check_dimensions refuses whatever
+        # Pillow would merely warn about; past twice its limit Pillow refuses first. (No
+        # warnings.catch_warnings here: it is not thread-safe, and the local stack decodes
+        # several photos at once in one process.)
+        img = Image.open(io.BytesIO(data))
+        if img.format not in ACCEPTED_FORMATS:
+            raise WrongContentType(f"Only JPEG and PNG photos can be used, not {img.format}.")
+        check_dimensions(img.width, img.height, min_side)
+        img.load()  # for an MPO, the first picture only
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
         raise PhotoTooLarge("The photo has too many pixels.") from e
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise UnreadablePhoto() from e
     # In place: a rotated photo costs one transposed copy, an upright one none.
     ImageOps.exif_transpose(img, in_place=True)
     if img.mode in SIXTEEN_BIT_MODES:
