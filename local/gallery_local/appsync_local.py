@@ -27,6 +27,7 @@ import graphql
 import jwt
 
 from gallery_local.http_util import LoopbackService, QuietHandler
+from gallery_local.iam_local import session_credentials
 
 # AppSync's built-in directives and scalars, which its schemas use without declaring.
 APPSYNC_PRELUDE = """
@@ -160,9 +161,13 @@ def flatten_fields(selection_set: Any, fragments: dict) -> list:
 
 
 class LocalAppSync(LoopbackService):
-    def __init__(self, schema_path: Path, aws_endpoint: str, displays_table: str) -> None:
+    def __init__(
+        self, schema_path: Path, aws_endpoint: str, displays_table: str, credentials: dict[str, str] | None = None
+    ) -> None:
         self.schema = graphql.build_schema(APPSYNC_PRELUDE + Path(schema_path).read_text())
-        self.table = boto3.session.Session().resource("dynamodb", endpoint_url=aws_endpoint).Table(displays_table)
+        # The data source reads and writes with its own role, as AppSync's does.
+        session = boto3.session.Session(**session_credentials(credentials))
+        self.table = session.resource("dynamodb", endpoint_url=aws_endpoint).Table(displays_table)
         self.lock = threading.Lock()
         self.mutations: list[dict] = []  # every mutation result, in order (tests and the demo read it)
         self._listeners: list[Callable[[str, dict, graphql.DocumentNode], None]] = []

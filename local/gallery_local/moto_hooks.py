@@ -7,9 +7,11 @@ Nothing outside the local stack imports this module."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -20,13 +22,20 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventTemplateParser, Rule
+from moto.iam.access_control import IAMRequest, IAMRequestBase
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.rekognition.responses import RekognitionResponse
+from moto.s3.responses import S3Response
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.secretsmanager.responses import SecretsManagerResponse
+from moto.sns.responses import SNSResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
@@ -36,9 +45,12 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.utilities.arns import parse_arn
+
+from gallery_local import lambda_env, s3_signed
 
 log = logging.getLogger("gallery_local.lambda")
 # (function name, perf_counter at start, at end) of recent invocations, for the benchmarks.
@@ -93,12 +105,30 @@ def _context(fn: LambdaFunction) -> Any:
     )
 
 
+# The environment a function's sandbox has (its variables, its role's credentials); the local
+# stack registers it, and the handler sees only that while it runs (lambda_env).
+_sandbox_environment: Callable[[LambdaFunction], dict[str, str]] | None = None
+
+
+def set_sandbox_environment(environment: Callable[[LambdaFunction], dict[str, str]]) -> None:
+    global _sandbox_environment
+    _sandbox_environment = environment
+
+
+def _sandbox(fn: LambdaFunction) -> Any:
+    if _sandbox_environment is None or not isinstance(os.environ, lambda_env.ThreadEnviron):
+        return contextlib.nullcontext()
+    return os.environ.function(_sandbox_environment(fn))
+
+
 def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     if isinstance(event, (str, bytes)):
         event = json.loads(event or "{}")
     started = time.perf_counter()
     try:
-        result = load_handler(self.function_name, self.handler)(event if event is not None else {}, _context(self))
+        with _sandbox(self):
+            handler = load_handler(self.function_name, self.handler)
+            result = handler(event if event is not None else {}, _context(self))
         CALLS.append((self.function_name, started, time.perf_counter()))
         return json.dumps(result), False, ""
     except Exception as e:  # the Lambda runtime reports any exception the same way
@@ -116,6 +146,13 @@ def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, 
 # such executions itself, so this uses a fresh uuid; the workflow's claim makes replays safe.
 
 _original_send_to_targets = Rule.send_to_targets
+# role ARN, action, resource -> whether the role's policies allow it (the local stack's IAM).
+_role_allows: Callable[[str | None, str, str], bool] | None = None
+
+
+def set_role_authorizer(allows: Callable[[str | None, str, str], bool]) -> None:
+    global _role_allows
+    _role_allows = allows
 
 
 def _send_to_targets(self: Rule, original_event: dict, transform_input: bool = True) -> None:
@@ -136,11 +173,28 @@ def _send_to_targets(self: Rule, original_event: dict, transform_input: bool = T
             )
         else:
             payload = original_event
+        if _role_allows is not None and not _role_allows(target.get("RoleArn"), "states:StartExecution", target["Arn"]):
+            # AWS cannot invoke the target; without a dead-letter queue the event is dropped.
+            log.warning(
+                "rule %s: role %s may not start %s; event dropped", self.name, target.get("RoleArn"), target["Arn"]
+            )
+            continue
         arn = parse_arn(target["Arn"])
         get_backend(arn.account, arn.region).start_execution(
             target["Arn"], name=str(uuid.uuid4()), execution_input=json.dumps(payload, default=str)
         )
-    others = [t for t in self.targets if t not in sfn_targets]
+    # Lambda targets: moto raises NotImplementedError for them. EventBridge invokes a function
+    # asynchronously, so a failed invocation is retried as Lambda retries (_invoke_async).
+    lambda_targets = [t for t in self.targets if parse_arn(t["Arn"]).service == "lambda"]
+    for target in lambda_targets:
+        from moto.awslambda.utils import get_backend as lambda_backend
+
+        arn = parse_arn(target["Arn"])
+        _invoke_async(
+            lambda_backend(arn.account, arn.region).get_function(target["Arn"]),
+            _target_input(target, original_event, transform_input),
+        )
+    others = [t for t in self.targets if t not in sfn_targets and t not in lambda_targets]
     if others:
         saved = self.targets
         self.targets = others
@@ -148,6 +202,215 @@ def _send_to_targets(self: Rule, original_event: dict, transform_input: bool = T
             _original_send_to_targets(self, original_event, transform_input)
         finally:
             self.targets = saved
+
+
+def _target_input(target: dict, event: dict, transform_input: bool) -> Any:
+    """What a target receives: its constant Input, its InputTransformer's output, or the event."""
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if transform_input and target.get("InputTransformer"):
+        transformer = target["InputTransformer"]
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+    return event
+
+
+# --- Lambda: asynchronous invocations are retried -----------------------------------------------
+# AWS invokes a function asynchronously for an SNS notification or an EventBridge event, and
+# retries a failed invocation twice (about one and two minutes later). moto runs an SNS
+# subscriber inside the publisher's request and forgets its error, so a handler that must
+# survive a failed first attempt (the inference callback after a throttled SendTaskSuccess)
+# was never tried again. Here each such event runs in its own thread with two retries, after
+# shorter delays than AWS's.
+
+ASYNC_RETRY_DELAYS = (1.0, 2.0)
+# (function name, event id, errored) of every asynchronous attempt, for the tests.
+ASYNC_ATTEMPTS: deque[tuple[str, str, bool]] = deque(maxlen=10_000)
+
+
+def _invoke_async(fn: LambdaFunction, event: Any, start: threading.Barrier | None = None) -> threading.Thread:
+    event_id = str(uuid.uuid4())
+
+    def attempts() -> None:
+        if start is not None:
+            start.wait(timeout=10)
+        for delay in (0.0, *ASYNC_RETRY_DELAYS):
+            time.sleep(delay)
+            _, errored, _ = fn._invoke_lambda(event)
+            ASYNC_ATTEMPTS.append((fn.function_name, event_id, errored))
+            if not errored:
+                return
+        log.warning("%s failed on an asynchronous event %d times; AWS would drop it now", fn.function_name, 3)
+
+    thread = threading.Thread(target=attempts, name=f"async-{fn.function_name}", daemon=True)
+    thread.start()
+    return thread
+
+
+_original_send_sns_message = LambdaBackend.send_sns_message
+
+
+def _send_sns_message(
+    self: LambdaBackend, function_name: str, message: str, subject: str | None = None, qualifier: str | None = None
+) -> None:
+    event = {
+        "Records": [
+            {
+                "EventVersion": "1.0",
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "Message": message,
+                    "Subject": subject,
+                    "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                },
+            }
+        ]
+    }
+    fn = self._lambdas.get_function_by_name_or_arn_with_qualifier(function_name, qualifier)
+    global _sns_duplicates
+    with _throttle_lock:
+        twice = _sns_duplicates > 0
+        if twice:
+            _sns_duplicates -= 1
+    if not twice:
+        _invoke_async(fn, event)
+        return
+    # SNS delivers at least once: the same message, twice, at the same moment.
+    start = threading.Barrier(2)
+    for _ in range(2):
+        _invoke_async(fn, event, start)
+
+
+# --- Step Functions: "Execution Status Change" events --------------------------------------------
+# AWS puts an event on the default bus whenever an execution changes status; the pipeline's
+# backstop rule (FAILED, TIMED_OUT, ABORTED) depends on it. moto emits none. This emits the
+# final ones, in the documented shape, when an execution ends.
+
+STATUS_CHANGE = "Step Functions Execution Status Change"
+_original_reflect_execution_status = BaseExecutionWorkerCommunication._reflect_execution_status
+
+
+def _epoch_ms(value: Any) -> int | None:
+    return int(value.timestamp() * 1000) if value is not None else None
+
+
+def _reflect_execution_status(self: BaseExecutionWorkerCommunication) -> None:
+    _original_reflect_execution_status(self)
+    execution = self.execution
+    status = getattr(execution.exec_status, "value", execution.exec_status)
+    if status not in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"):
+        return
+    from moto.events.models import events_backends
+
+    output = execution.output if status == "SUCCEEDED" else None
+    detail = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine_arn,
+        "name": execution.name,
+        "status": status,
+        "startDate": _epoch_ms(execution.start_date),
+        "stopDate": _epoch_ms(execution.stop_date),
+        "input": json.dumps(execution.input_data),
+        "output": json.dumps(output) if output is not None else None,
+        "inputDetails": {"included": True},
+        "outputDetails": {"included": True},
+        "error": execution.error,
+        "cause": execution.cause,
+    }
+    try:
+        events_backends[execution.account_id][execution.region_name].put_events(
+            [
+                {
+                    "Source": "aws.states",
+                    "DetailType": STATUS_CHANGE,
+                    "Detail": json.dumps(detail, default=str),
+                    "Resources": [execution.exec_arn],
+                }
+            ]
+        )
+    except Exception:  # the execution's own end must not depend on its event
+        log.exception("could not emit the status change of %s", execution.exec_arn)
+
+
+# --- Step Functions: a fault switch for SendTaskSuccess -------------------------------------------
+# Step Functions throttles SendTaskSuccess like any API; moto never does. The tests turn this on
+# to show that a callback that meets throttling still resumes its task exactly once.
+
+_throttle_lock = threading.Lock()
+_send_task_success_throttles = 0
+_sns_duplicates = 0
+THROTTLED: deque[str] = deque(maxlen=1_000)  # the task tokens answered with ThrottlingException
+_original_send_task_success = StepFunctionResponse.send_task_success
+
+
+def throttle_send_task_success(times: int) -> None:
+    """Answer the next `times` SendTaskSuccess calls with ThrottlingException."""
+    global _send_task_success_throttles
+    with _throttle_lock:
+        _send_task_success_throttles = times
+
+
+def duplicate_sns_deliveries(times: int) -> None:
+    """Deliver each of the next `times` SNS messages to its Lambda subscriber twice, at once."""
+    global _sns_duplicates
+    with _throttle_lock:
+        _sns_duplicates = times
+
+
+# --- DynamoDB: a fault switch for UpdateItem ------------------------------------------------------
+# Lets a test make one principal's updates of one table fail (AccessDeniedException, which no SDK
+# retries, as a role missing a statement would), to show what the pipeline does when the state
+# that records a visit's outcome cannot write.
+
+_update_faults: dict[tuple[str, str], int] = {}  # (table name, access key id) -> failures left
+_original_update_item = DynamoHandler.update_item
+
+
+def fail_dynamodb_updates(table: str, access_key_id: str, times: int) -> None:
+    with _throttle_lock:
+        _update_faults[(table, access_key_id)] = times
+
+
+def _access_key_of(response: Any) -> str:
+    auth = response.headers.get("Authorization") or ""
+    marker = "Credential="
+    return auth.split(marker, 1)[1].split("/", 1)[0] if marker in auth else ""
+
+
+def _update_item(self: DynamoHandler) -> Any:
+    body = self.body if isinstance(self.body, dict) else _json_body(self)
+    key = (body.get("TableName") or "", _access_key_of(self))
+    with _throttle_lock:
+        failing = _update_faults.get(key, 0) > 0
+        if failing:
+            _update_faults[key] -= 1
+    if failing:
+        raise JsonRESTError("AccessDeniedException", "Injected fault: this principal may not update the table.")
+    return _original_update_item(self)
+
+
+def clear_faults() -> None:
+    throttle_send_task_success(0)
+    duplicate_sns_deliveries(0)
+    with _throttle_lock:
+        _update_faults.clear()
+
+
+def _send_task_success(self: StepFunctionResponse) -> Any:
+    global _send_task_success_throttles
+    with _throttle_lock:
+        throttled = _send_task_success_throttles > 0
+        if throttled:
+            _send_task_success_throttles -= 1
+    if throttled:
+        THROTTLED.append(self._get_param("taskToken"))
+        raise JsonRESTError("ThrottlingException", "Rate exceeded")
+    return _original_send_task_success(self)
 
 
 # --- Step Functions: SendTaskFailure keeps its cause --------------------------------------------
@@ -203,11 +466,36 @@ _sfn_clients: dict[tuple, Any] = {}
 _sfn_clients_lock = threading.Lock()
 
 
+# A task calls services with the state machine's role (or the state's Credentials.RoleArn);
+# moto signs them with a fixed dummy key. The local stack registers role ARN -> credentials.
+_role_credentials: Callable[[str], dict[str, str]] | None = None
+
+
+def set_role_credentials(credentials: Callable[[str], dict[str, str]]) -> None:
+    global _role_credentials
+    _role_credentials = credentials
+
+
 def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    key = (region, service, boto_client.moto_server_port(), repr(state_credentials))
+    role_arn = getattr(state_credentials, "role_arn", None)
+    key = (region, service, boto_client.moto_server_port(), role_arn)
     with _sfn_clients_lock:
         if key not in _sfn_clients:
-            _sfn_clients[key] = _original_boto_client_for(region, service, state_credentials)
+            client = _original_boto_client_for(region, service, state_credentials)
+            if _role_credentials is not None and role_arn:
+                import boto3
+
+                creds = _role_credentials(role_arn)
+                client = boto3.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=client.meta.endpoint_url,
+                    config=client.meta.config,
+                    aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                    aws_session_token=creds.get("AWS_SESSION_TOKEN"),
+                )
+            _sfn_clients[key] = client
         return _sfn_clients[key]
 
 
@@ -311,6 +599,155 @@ def _invoke_endpoint_async(self: SageMakerRuntimeResponse) -> Any:
     return 200, headers, json.dumps({"InferenceId": inference_id})
 
 
+# --- IAM: the resource a request acts on -------------------------------------------------------
+# With IAM enforced, moto checks each request's action against the caller's policies, but for
+# most services it passes the resource as "*", which matches only statements whose Resource is
+# "*": a role scoped to one table would be refused what AWS allows, and a role scoped to the
+# wrong table would not be caught. moto asks a response for `_determine_resource()` when it has
+# one (it does so for SQS); these give the ARN AWS authorises for the services the stack uses.
+
+
+def _json_body(response: Any) -> dict:
+    if isinstance(response.body, dict):  # DynamoDB's handler has parsed it already
+        return response.body
+    try:
+        return json.loads(response.body or "{}")
+    except (TypeError, ValueError):
+        return {}
+
+
+def _arn(response: Any, service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{response.region}:{response.current_account}:{resource}"
+
+
+def _dynamodb_resource(self: Any) -> str:
+    body = _json_body(self)
+    table = body.get("TableName")
+    if table is None:  # BatchGetItem, BatchWriteItem, TransactWriteItems, TransactGetItems
+        items = body.get("RequestItems") or {}
+        tables = list(items) or [next(iter(t.values())).get("TableName") for t in body.get("TransactItems") or [] if t]
+        table = tables[0] if tables else None
+    if not table:
+        return "*"
+    if table.startswith("arn:"):
+        return table
+    index = body.get("IndexName")
+    return _arn(self, "dynamodb", f"table/{table}" + (f"/index/{index}" if index else ""))
+
+
+def _sns_resource(self: Any) -> str:
+    return self._get_param("TopicArn") or self._get_param("TargetArn") or "*"
+
+
+def _states_resource(self: Any) -> str:
+    body = _json_body(self)
+    for key in ("stateMachineArn", "executionArn"):
+        if body.get(key):
+            return body[key]
+    token = body.get("taskToken")
+    if token:  # a task token acts on the state machine whose execution waits for it
+        for execution in self.stepfunction_backend._get_executions():
+            pool = getattr(getattr(execution.exec_worker, "env", None), "callback_pool_manager", None)
+            if pool is not None and token in pool._pool:
+                return execution.state_machine_arn
+    return "*"
+
+
+def _sagemaker_runtime_resource(self: Any) -> str:
+    parts = self.path.split("/")
+    return _arn(self, "sagemaker", f"endpoint/{parts[2].lower()}") if len(parts) > 2 else "*"
+
+
+def _secretsmanager_resource(self: Any) -> str:
+    secret_id = _json_body(self).get("SecretId")
+    if not secret_id:
+        return "*"
+    try:
+        return self.backend.describe_secret(secret_id).arn
+    except Exception:  # an unknown secret: moto answers ResourceNotFound after authorising
+        return secret_id if secret_id.startswith("arn:") else "*"
+
+
+def _lambda_resource(self: Any) -> str:
+    parts = self.path.split("/")
+    if "functions" in parts and parts.index("functions") + 1 < len(parts):
+        name = unquote(parts[parts.index("functions") + 1])
+        return name if name.startswith("arn:") else _arn(self, "lambda", f"function:{name}")
+    return "*"
+
+
+# moto names the action after the API operation; IAM names a few differently.
+_IAM_ACTION_NAMES = {"lambda:Invoke": "lambda:InvokeFunction", "lambda:InvokeAsync": "lambda:InvokeFunction"}
+_original_check_action_permitted = IAMRequestBase.check_action_permitted
+
+
+def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
+    self._action = _IAM_ACTION_NAMES.get(self._action, self._action)
+    _original_check_action_permitted(self, resource)
+
+
+# moto signs an empty body as its parsed parameters; the client signed the empty body
+# (SageMaker runtime's InvokeEndpointAsync carries everything in headers).
+_original_create_aws_request = IAMRequest._create_aws_request
+
+
+def _create_aws_request(self: IAMRequest) -> Any:
+    request = _original_create_aws_request(self)
+    form = "x-www-form-urlencoded" in str(self._headers.get("Content-Type", ""))
+    if not self._body and not form:  # a query-protocol body was parsed into _data: keep it
+        request.data = b""
+    return request
+
+
+_RESOURCE_HOOKS = {
+    DynamoHandler: _dynamodb_resource,
+    SNSResponse: _sns_resource,
+    StepFunctionResponse: _states_resource,
+    SageMakerRuntimeResponse: _sagemaker_runtime_resource,
+    SecretsManagerResponse: _secretsmanager_resource,
+    LambdaResponse: _lambda_resource,
+}
+
+
+# --- S3: presigned URLs and POST uploads under IAM ---------------------------------------------
+# moto authorises S3 only from the Authorization header and fails (500) on a presigned URL or a
+# browser POST once IAM is enforced; s3_signed checks them as S3 does.
+
+_original_s3_auth = S3Response._authenticate_and_authorize_s3_action
+
+
+def _s3_auth(self: S3Response, bucket_name: str | None = None, key_name: str | None = None) -> None:
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.s3.exceptions import S3AccessDeniedError
+
+    enforcing = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+    if not enforcing or "Authorization" in self.headers:
+        return _original_s3_auth(self, bucket_name=bucket_name, key_name=key_name)
+    query = urlparse(self.uri).query
+    target = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
+    try:
+        if "X-Amz-Credential=" in query:
+            s3_signed.check_query_signed(
+                self.current_account,
+                self.method,
+                f"http://{self.headers.get('Host')}{self.raw_path}?{query}",
+                self.headers.get("Host", ""),
+                f"s3:{self._get_action()}",
+                f"arn:aws:s3:::{target}",
+            )
+        elif self.method == "POST" and "key" in self.querystring and not key_name:
+            form = {k: v for k, v in self.form_data.items() if k != "file"}
+            body = self.body if isinstance(self.body, bytes) else str(self.body or "").encode()
+            s3_signed.check_post_policy(self.current_account, bucket_name, form, len(body))
+        else:
+            raise s3_signed.Refused("anonymous request to a private bucket")
+    except (s3_signed.Refused, KeyError, ValueError) as e:
+        log.info("S3 refused a signed request for %s: %s", target, e)
+        raise S3AccessDeniedError() from e
+    return None
+
+
 _installed = False
 
 # What moto had before install(), for the canary tests.
@@ -318,6 +755,12 @@ ORIGINALS = {
     "LambdaFunction._invoke_lambda": LambdaFunction._invoke_lambda,
     "Rule.send_to_targets": Rule.send_to_targets,
     "StepFunctionResponse.send_task_failure": StepFunctionResponse.send_task_failure,
+    "StepFunctionResponse.send_task_success": StepFunctionResponse.send_task_success,
+    "LambdaBackend.send_sns_message": LambdaBackend.send_sns_message,
+    "DynamoHandler.update_item": DynamoHandler.update_item,
+    "BaseExecutionWorkerCommunication._reflect_execution_status": (
+        BaseExecutionWorkerCommunication._reflect_execution_status
+    ),
     "StepFunctionsParserBackend._get_executions": StepFunctionsParserBackend._get_executions,
     "StateTaskServiceCallback._evaluate_with_timeout": StateTaskServiceCallback._evaluate_with_timeout,
     "lambda_eval_utils.boto_client_for": lambda_eval_utils.boto_client_for,
@@ -326,6 +769,10 @@ ORIGINALS = {
     "DomainDispatcherApplication.get_backend_for_host": DomainDispatcherApplication.get_backend_for_host,
     "RekognitionResponse.detect_faces": getattr(RekognitionResponse, "detect_faces", None),
     "SageMakerRuntimeResponse.invoke_endpoint_async": SageMakerRuntimeResponse.invoke_endpoint_async,
+    "S3Response._authenticate_and_authorize_s3_action": S3Response._authenticate_and_authorize_s3_action,
+    "IAMRequestBase.check_action_permitted": IAMRequestBase.check_action_permitted,
+    "IAMRequest._create_aws_request": IAMRequest._create_aws_request,
+    **{f"{cls.__name__}._determine_resource": getattr(cls, "_determine_resource", None) for cls in _RESOURCE_HOOKS},
 }
 
 
@@ -337,6 +784,10 @@ def install() -> None:
     LambdaFunction._invoke_lambda = _invoke_lambda
     Rule.send_to_targets = _send_to_targets
     StepFunctionResponse.send_task_failure = _send_task_failure
+    StepFunctionResponse.send_task_success = _send_task_success
+    LambdaBackend.send_sns_message = _send_sns_message
+    DynamoHandler.update_item = _update_item
+    BaseExecutionWorkerCommunication._reflect_execution_status = _reflect_execution_status
     StepFunctionsParserBackend._get_executions = _get_executions
     StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout
     lambda_eval_utils.boto_client_for = _cached_boto_client_for
@@ -345,6 +796,11 @@ def install() -> None:
     DomainDispatcherApplication.get_backend_for_host = _get_backend_for_host
     RekognitionResponse.detect_faces = _detect_faces
     SageMakerRuntimeResponse.invoke_endpoint_async = _invoke_endpoint_async
+    S3Response._authenticate_and_authorize_s3_action = _s3_auth
+    IAMRequestBase.check_action_permitted = _check_action_permitted
+    IAMRequest._create_aws_request = _create_aws_request
+    for cls, determine in _RESOURCE_HOOKS.items():
+        cls._determine_resource = determine
     _installed = True
 
 

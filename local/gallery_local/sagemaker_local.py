@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 import boto3
 import requests
 
+from gallery_local.iam_local import session_credentials
+
 HANG = "hang"  # the endpoint never answers: the state machine's task times out
 ERROR = "error"  # the model server answers 500
 
@@ -74,12 +76,16 @@ def _now() -> str:
 
 
 class AsyncEndpoints:
-    def __init__(self, aws_endpoint: str, engine_url: str, workers: int = 4) -> None:
+    def __init__(
+        self, aws_endpoint: str, engine_url: str, workers: int = 4, credentials: dict[str, str] | None = None
+    ) -> None:
         self.engine_url = engine_url
-        session = boto3.session.Session()
-        self.s3 = session.client("s3", endpoint_url=aws_endpoint)
-        self.sns = session.client("sns", endpoint_url=aws_endpoint)
-        self.sagemaker = session.client("sagemaker", endpoint_url=aws_endpoint)
+        # The model's execution role reads the input, writes the output and notifies; the
+        # service itself (this emulator) reads the endpoint's configuration.
+        role = boto3.session.Session(**session_credentials(credentials))
+        self.s3 = role.client("s3", endpoint_url=aws_endpoint)
+        self.sns = role.client("sns", endpoint_url=aws_endpoint)
+        self.sagemaker = boto3.session.Session().client("sagemaker", endpoint_url=aws_endpoint)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="endpoint")
         self.faults: dict[str, list[str]] = {}
         self.invocations: list[dict] = []

@@ -15,11 +15,12 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from gallery_local import moto_hooks
+from gallery_local import lambda_env, moto_hooks
 from gallery_local import template as tpl
 from gallery_local.api_local import CognitoVerifier, LocalApi, Route
 from gallery_local.appsync_local import LocalAppSync
 from gallery_local.http_util import free_port
+from gallery_local.iam_local import LocalIam
 from gallery_local.sagemaker_local import AsyncEndpoints, EngineProcess
 from gallery_local.shutdown import Shutdown
 from gallery_local.slack_receiver import SlackReceiver
@@ -35,6 +36,9 @@ class Settings:
     engine_url: str | None = None  # an already running model server; None starts one
     stack_name: str = "gallery-local"
     quiet: bool = True
+    # Every principal signs with its own credentials and moto refuses what its role does not
+    # allow. Off only to tell an IAM problem from another one while debugging.
+    enforce_iam: bool = True
 
 
 class LocalStack:
@@ -61,6 +65,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         moto_hooks.install()
+        lambda_env.install()
         moto_hooks.add_to_path(self.root / "layers" / "gallery" / "python")
         self._start_moto()
         self.slack = SlackReceiver().start()
@@ -80,9 +85,13 @@ class LocalStack:
         # (the user pool's id, the local GraphQL URL) is seen by everything resolved after it.
         self.resolver = tpl.Resolver(self.template, self.names, self.parameters)
         self._create_storage()
+        self._create_roles()
         self._create_cognito()
         self.appsync = LocalAppSync(
-            self.root / "appsync" / "schema.graphql", self.endpoint, self.names.name("DisplaysTable")
+            self.root / "appsync" / "schema.graphql",
+            self.endpoint,
+            self.names.name("DisplaysTable"),
+            credentials=self.iam.credentials(self.iam.role_arns["AppSyncDisplaysRole"]),
         ).start()
         self._shutdown.add(self.appsync.stop)
         self.names.extra_attrs[("GraphQLApi", "GraphQLUrl")] = self.appsync.url
@@ -95,6 +104,9 @@ class LocalStack:
         from gallery_local import catalog_seed
 
         self.catalog = catalog_seed.seed(self)
+        if self.settings.enforce_iam:
+            self.iam.enforce()
+            self._shutdown.add(lambda: self.iam.enforce(False))
         return self
 
     def _start_moto(self) -> None:
@@ -124,6 +136,10 @@ class LocalStack:
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
         self._clients: dict[str, Any] = {}
+        # The stack, the tests and the operator's CLI sign as the local operator.
+        self.iam = LocalIam(self.endpoint, self.client)
+        os.environ.update(self.iam.create_admin())
+        self._clients.clear()  # made with the bootstrap credentials
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -171,6 +187,24 @@ class LocalStack:
         for logical in tpl.resources_of(self.template, "AWS::SNS::Topic"):
             sns.create_topic(Name=self.names.name(logical))
 
+    def _create_roles(self) -> None:
+        """Every AWS::IAM::Role of the template after SAM's transform, with its policies."""
+        self.transformed = tpl.sam_transform(self.template)
+        for logical, res in tpl.resources_of(self.transformed, "AWS::IAM::Role").items():
+            props = self.resolver.value(res.get("Properties") or {})
+            arn = self.iam.create_role(logical, f"{self.settings.stack_name}-{logical}", props)
+            self.iam.credentials(arn)  # assumed now: trust policies name services, not the operator
+        moto_hooks.set_role_credentials(self.iam.credentials)
+        moto_hooks.set_role_authorizer(self.iam.allows)
+
+    def role_of(self, logical_id: str) -> str:
+        """The ARN of the role a function or state machine runs with."""
+        props = self.transformed["Resources"][logical_id]["Properties"]
+        role = props.get("Role") or props["RoleArn"]
+        if isinstance(role, dict) and "Fn::GetAtt" in role:
+            return self.iam.role_arns[role["Fn::GetAtt"][0]]
+        return self.resolver.value(role)
+
     def _create_cognito(self) -> None:
         idp = self.client("cognito-idp")
         for logical in tpl.resources_of(self.template, "AWS::Cognito::UserPool"):
@@ -198,55 +232,76 @@ class LocalStack:
         self.user_pool_client_id = self.names.ref("TabletUserPoolClient")
 
     def _set_function_environment(self) -> None:
-        self.function_env = tpl.function_environment(self.template, self.resolver)
-        os.environ.update(self.function_env)
-        if self.settings.quiet:
-            os.environ.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"})
-        # X-Ray and CloudWatch metrics have no local backend.
-        os.environ.update(
-            {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_DEV": "false"}
-        )
+        """What the Lambda service adds to each function's own variables: the runtime's
+        variables, the local endpoint, and (per invocation) its role's credentials."""
+        self.runtime_env = {
+            **lambda_env.base_environment(),
+            "AWS_REGION": tpl.REGION,
+            "AWS_DEFAULT_REGION": tpl.REGION,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            # X-Ray and CloudWatch metrics have no local backend.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_DEV": "false",
+        }
+        self.function_env: dict[str, dict[str, str]] = {}
+        self._function_roles: dict[str, str] = {}
+
+        def sandbox(fn: Any) -> dict[str, str]:
+            env = {
+                **self.runtime_env,
+                **self.function_env.get(fn.function_name, {}),
+                **self.iam.credentials(self._function_roles[fn.function_name]),
+                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+            }
+            if self.settings.quiet:
+                env.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"})
+            return env
+
+        moto_hooks.set_sandbox_environment(sandbox)
 
     def _create_functions(self) -> None:
-        iam = self.client("iam")
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": "sts:AssumeRole",
-                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                }
-            ],
-        }
-        self.role_arn = iam.create_role(
-            RoleName=f"{self.settings.stack_name}-role", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
         globals_fn = (self.template.get("Globals") or {}).get("Function") or {}
+        global_vars = (globals_fn.get("Environment") or {}).get("Variables") or {}
         lam, sns = self.client("lambda"), self.client("sns")
         self.routes: list[Route] = []
         for logical, res in tpl.resources_of(self.template, "AWS::Serverless::Function").items():
             props = {**globals_fn, **(res.get("Properties") or {})}
             name = self.names.name(logical)
-            lam.create_function(
+            own_vars = ((res.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+            variables = {k: str(v) for k, v in self.resolver.value({**global_vars, **own_vars}).items()}
+            self.function_env[name] = variables
+            self._function_roles[name] = self.role_of(logical)
+            fn = lam.create_function(
                 FunctionName=name,
                 Runtime=props.get("Runtime", "python3.12"),
-                Role=self.role_arn,
+                Role=self._function_roles[name],
                 Handler=props.get("Handler", "app.handler"),
                 Code={"ZipFile": _EMPTY_ZIP},
                 Timeout=int(props.get("Timeout", 30)),
                 MemorySize=int(props.get("MemorySize", 512)),
-                Environment={"Variables": self.function_env},
+                Environment={"Variables": variables},
             )
             moto_hooks.register_function(name, self.root / props["CodeUri"])
-            moto_hooks.load_handler(name, props.get("Handler", "app.handler"))
-            for event in (props.get("Events") or {}).values():
+            # Imported inside the function's own environment, as its sandbox would at a cold start.
+            with os.environ.function({**self.runtime_env, **variables, "AWS_LAMBDA_FUNCTION_NAME": fn["FunctionName"]}):
+                moto_hooks.load_handler(name, props.get("Handler", "app.handler"))
+            for event_name, event in (props.get("Events") or {}).items():
                 ev = self.resolver.value(event.get("Properties") or {})
                 if event["Type"] == "SNS":
                     sns.subscribe(TopicArn=ev["Topic"], Protocol="lambda", Endpoint=self.names.arn(logical))
                 elif event["Type"] == "Api":
                     authorizer = (ev.get("Auth") or {}).get("Authorizer", "default")
                     self.routes.append(Route(ev["Method"].upper(), ev["Path"], name, authorizer != "NONE"))
+                elif event["Type"] in ("EventBridgeRule", "CloudWatchEvent"):
+                    # A rule on the default bus with the function as its target (moto_hooks
+                    # delivers it asynchronously, with Lambda's retries).
+                    rule = f"{name}-{event_name}"
+                    self.client("events").put_rule(Name=rule, EventPattern=json.dumps(ev["Pattern"]), State="ENABLED")
+                    self.client("events").put_targets(
+                        Rule=rule, Targets=[{"Id": "function", "Arn": self.names.arn(logical)}]
+                    )
 
     def _start_engine(self) -> None:
         if self.settings.engine_url:
@@ -302,7 +357,7 @@ class LocalStack:
             sm.create_model(
                 ModelName=self.names.get_att(logical, "ModelName"),
                 PrimaryContainer=props["PrimaryContainer"],
-                ExecutionRoleArn=self.role_arn,
+                ExecutionRoleArn=props["ExecutionRoleArn"],
             )
         for logical in tpl.resources_of(self.template, "AWS::SageMaker::EndpointConfig"):
             props = self.props(logical)
@@ -316,7 +371,11 @@ class LocalStack:
             sm.create_endpoint(
                 EndpointName=self.names.get_att(logical, "EndpointName"), EndpointConfigName=props["EndpointConfigName"]
             )
-        self.endpoints = AsyncEndpoints(self.endpoint, self.engine_url)
+        # The endpoints read their input, write their output and notify with the model's role.
+        model = next(iter(tpl.resources_of(self.template, "AWS::SageMaker::Model")))
+        self.endpoints = AsyncEndpoints(
+            self.endpoint, self.engine_url, credentials=self.iam.credentials(self.props(model)["ExecutionRoleArn"])
+        )
         self._shutdown.add(self.endpoints.stop)
         moto_hooks.set_async_invoker(self.endpoints.invoke)
         self.swap_endpoint = self.names.get_att("SwapEndpoint", "EndpointName")
@@ -332,7 +391,7 @@ class LocalStack:
             arn = sfn.create_state_machine(
                 name=self.names.name(logical),
                 definition=definition,
-                roleArn=self.role_arn,
+                roleArn=self.role_of(logical),
                 type=props.get("Type", "STANDARD"),
             )["stateMachineArn"]
             self.state_machine_arn = arn
@@ -342,7 +401,8 @@ class LocalStack:
                 ev = self.resolver.value(event["Properties"])
                 rule = f"{self.names.name(logical)}-{event_name}"
                 events.put_rule(Name=rule, EventPattern=json.dumps(ev["Pattern"]), State="ENABLED")
-                events.put_targets(Rule=rule, Targets=[{"Id": "pipeline", "Arn": arn, "RoleArn": self.role_arn}])
+                target = {"Id": "pipeline", "Arn": arn, "RoleArn": self.iam.role_arns[f"{logical}{event_name}Role"]}
+                events.put_targets(Rule=rule, Targets=[target])
 
     def _start_api(self) -> None:
         verifier = CognitoVerifier(

@@ -230,3 +230,27 @@ def function_environment(template: dict, resolver: Resolver) -> dict[str, str]:
                 raise ValueError(f"{logical} sets {k}={v!r}, unlike the other functions ({env[k]!r}).")
             env[k] = str(v)
     return env
+
+
+def sam_transform(template: dict) -> dict:
+    """template.yaml as CloudFormation receives it after SAM's transform: the generated roles
+    (policy templates expanded), permissions, rules and stages. Local code paths become s3://
+    placeholders, as `sam package` would make them; nothing else changes."""
+    import copy
+    import logging
+
+    from samtranslator.translator.transform import transform
+
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    doc = copy.deepcopy(template)
+    for resource in doc["Resources"].values():
+        props = resource.get("Properties") or {}
+        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
+            if isinstance(props.get(key), str):
+                props[key] = f"s3://local-artifacts/{props[key]}"
+
+    class NoManagedPolicyNames:
+        def load(self) -> dict:
+            raise ValueError("template.yaml names a managed policy by name; use an ARN or a policy template")
+
+    return transform(doc, {}, NoManagedPolicyNames())

@@ -1,8 +1,9 @@
 """What every handler needs from its Lambda environment: settings, AWS clients, Powertools.
 
-Clients and tables are made once per endpoint setting and reused, as a warm Lambda reuses
-them between calls (making a boto3 session costs far more than a call). The endpoint is part
-of the key so a process that runs several local stacks (tests) never talks to an old one."""
+Clients and tables are made once per endpoint, region and credentials and reused, as a warm
+Lambda reuses them between calls (making a boto3 session costs far more than a call). The
+endpoint and the access key are part of the key, so a process that runs several functions or
+local stacks (tests) never calls with another function's role or talks to an old stack."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 _lock = threading.Lock()
-_tables: dict[tuple[str, str | None], Any] = {}
+_tables: dict[tuple[str, str | None, str | None, str | None], Any] = {}
 
 
 def setting(name: str) -> str:
@@ -31,37 +32,49 @@ def setting(name: str) -> str:
         raise RuntimeError(f"The function's environment has no {name}; see template.yaml Globals.") from None
 
 
-@lru_cache(maxsize=8)
-def _session(endpoint: str | None, region: str | None) -> boto3.session.Session:
-    return boto3.session.Session(region_name=region)
+def _where() -> tuple[str | None, str | None, str | None]:
+    """(endpoint, region, access key id) of the environment this code runs in."""
+    return os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"), os.environ.get("AWS_ACCESS_KEY_ID")
 
 
 @lru_cache(maxsize=64)
-def _client(service: str, endpoint: str | None, region: str | None) -> Any:
+def _session(endpoint: str | None, region: str | None, access_key_id: str | None) -> boto3.session.Session:
+    # Lambda puts the role's credentials in the environment; take them from there explicitly,
+    # so the session holds exactly the credentials its cache key names.
+    return boto3.session.Session(
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY") if access_key_id else None,
+        aws_session_token=os.environ.get("AWS_SESSION_TOKEN") if access_key_id else None,
+        region_name=region,
+    )
+
+
+@lru_cache(maxsize=256)
+def _client(service: str, endpoint: str | None, region: str | None, access_key_id: str | None) -> Any:
     # Presigned URLs must be SigV4: in the oldest regions botocore would otherwise sign S3 URLs
     # with SigV2, which new buckets refuse.
     config = Config(signature_version="s3v4") if service == "s3" else None
     with _lock:  # sessions are not thread-safe while they build clients
-        return _session(endpoint, region).client(service, config=config)
+        return _session(endpoint, region, access_key_id).client(service, config=config)
 
 
 def client(service: str) -> Any:
-    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
+    return _client(service, *_where())
 
 
 def table(env_name: str) -> Any:
     """The DynamoDB Table named in `env_name`. Its item actions only call the underlying
     (thread-safe) client, so one Table serves every thread."""
-    endpoint, region = os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION")
-    key = (setting(env_name), endpoint)
+    where = _where()
+    key = (setting(env_name), *where)
     with _lock:
         if key not in _tables:
-            _tables[key] = _session(endpoint, region).resource("dynamodb").Table(key[0])
+            _tables[key] = _session(*where).resource("dynamodb").Table(key[0])
         return _tables[key]
 
 
 def credentials() -> Any:
-    return _session(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION")).get_credentials()
+    return _session(*_where()).get_credentials()
 
 
 def region() -> str:

@@ -1,0 +1,116 @@
+"""S3 requests signed without an Authorization header: presigned URLs and browser POST uploads.
+
+moto authorises S3 requests only from the Authorization header; a presigned GET (signature in
+the query string) or a tablet's presigned POST (signature over a policy in the form) fails
+there once IAM is enforced. S3 itself checks these: the signature with the signer's secret,
+the expiry, every condition of a POST policy, and then the signer's own IAM permissions. This
+module does the same, with moto's IAM users and assumed roles as the signers."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse
+
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from moto.iam.access_control import IAMPolicy, PermissionResult, create_access_key
+
+_STAMP = "%Y%m%dT%H%M%SZ"
+
+
+class Refused(Exception):
+    """S3 answers 403 AccessDenied; the reason is for the log, as S3's own message is terse."""
+
+
+def _signer(account_id: str, access_key_id: str, token: str | None) -> Any:
+    headers = {"X-Amz-Security-Token": token} if token else {}
+    try:
+        return create_access_key(account_id, "aws", access_key_id, headers)
+    except Exception as e:  # moto raises its own error types for unknown keys
+        raise Refused(f"unknown access key {access_key_id}") from e
+
+
+def _allowed(signer: Any, action: str, resource: str) -> bool:
+    results = [IAMPolicy(p).is_action_permitted(action, resource) for p in signer.collect_policies()]
+    return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
+
+
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = ("AWS4" + secret).encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def check_query_signed(account_id: str, method: str, url: str, host: str, action: str, resource: str) -> None:
+    """A presigned URL: signature, expiry, then the signer's permission for the action."""
+    parsed = urlparse(url)
+    params = dict(parse_qsl(parsed.query, keep_blank_values=True))
+    credential = params["X-Amz-Credential"].split("/")
+    access_key_id, region = credential[0], credential[2]
+    signed_at = dt.datetime.strptime(params["X-Amz-Date"], _STAMP).replace(tzinfo=dt.timezone.utc)
+    expires = int(params.get("X-Amz-Expires", "0"))
+    if dt.datetime.now(dt.timezone.utc) > signed_at + dt.timedelta(seconds=expires):
+        raise Refused("Request has expired")
+    signer = _signer(account_id, access_key_id, params.get("X-Amz-Security-Token"))
+    unsigned = [(k, v) for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k != "X-Amz-Signature"]
+    request = AWSRequest(method=method, url=parsed._replace(query=urlencode(unsigned)).geturl(), headers={"host": host})
+    request.context["timestamp"] = params["X-Amz-Date"]
+    auth = S3SigV4QueryAuth(signer.create_credentials(), "s3", region, expires=expires)
+    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+    if not hmac.compare_digest(expected, params.get("X-Amz-Signature", "")):
+        raise Refused("The request signature we calculated does not match the signature you provided")
+    if not _allowed(signer, action, resource):
+        raise Refused(f"{access_key_id} may not {action} on {resource}")
+
+
+def check_post_policy(account_id: str, bucket: str, form: dict[str, str], size: int) -> None:
+    """A browser POST upload: the policy's signature, expiry and every condition, then the
+    signer's permission to put the key."""
+    fields = {k.lower(): v for k, v in form.items()}
+    if "policy" not in fields or "x-amz-signature" not in fields:
+        raise Refused("anonymous POST uploads are not allowed on a private bucket")
+    credential = fields["x-amz-credential"].split("/")
+    access_key_id, date, region, service = credential[0], credential[1], credential[2], credential[3]
+    signer = _signer(account_id, access_key_id, fields.get("x-amz-security-token"))
+    secret = signer.create_credentials().secret_key
+    expected = hmac.new(
+        _signing_key(secret, date, region, service), fields["policy"].encode(), hashlib.sha256
+    ).hexdigest()
+    if not hmac.compare_digest(expected, fields["x-amz-signature"]):
+        raise Refused("The POST policy signature does not match")
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    expiration = dt.datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    if dt.datetime.now(dt.timezone.utc) > expiration:
+        raise Refused("Invalid according to Policy: Policy expired.")
+    values = {**fields, "bucket": bucket}
+    covered = {"bucket"}
+    for condition in policy.get("conditions", []):
+        if isinstance(condition, dict):
+            ((name, expected_value),) = condition.items()
+            op, name = "eq", f"${name}"
+        else:
+            op, name, expected_value = condition[0].lower(), condition[1], condition[2]
+        if op == "content-length-range":
+            if not int(name) <= size <= int(expected_value):
+                raise Refused(f"Your proposed upload size {size} is outside {name}..{expected_value}")
+            continue
+        field = name.lstrip("$").lower()
+        covered.add(field)
+        actual = values.get(field)
+        if actual is None:
+            raise Refused(f"Invalid according to Policy: Policy Condition failed: {condition}")
+        if op == "eq" and actual != expected_value or op == "starts-with" and not actual.startswith(expected_value):
+            raise Refused(f"Invalid according to Policy: Policy Condition failed: {condition}")
+    exempt = {"policy", "x-amz-signature", "file"}
+    extra = [f for f in fields if f not in covered and f not in exempt and not f.startswith("x-ignore-")]
+    if extra:
+        raise Refused(f"Invalid according to Policy: Extra input fields: {extra}")
+    key = fields["key"]
+    if not _allowed(signer, "s3:PutObject", f"arn:aws:s3:::{bucket}/{key}"):
+        raise Refused(f"{access_key_id} may not s3:PutObject on {bucket}/{key}")
