@@ -5,6 +5,7 @@ Rekognition checks an image's dimensions as AWS does, before decoding it."""
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from PIL import Image
@@ -12,22 +13,41 @@ from PIL import Image
 from gallery_local.demo import DEMO
 from gallery_local.tablet import Tablet
 from tests.e2e.conftest import jpeg, png, state_names, task_output
-from tests.e2e.test_pipeline import assert_rejected, item
+from tests.e2e.test_pipeline import item, objects
 from tests.odd_images import mpo, png_claiming, strip_png
 
 VISITOR = Image.open(DEMO / "photos" / "visitor-a.jpg").convert("RGB")
+
+
+def execution_ended(stack, execution_arn: str, timeout: float = 60) -> str:
+    sfn = stack.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while (status := sfn.describe_execution(executionArn=execution_arn)["status"]) == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution_arn} still running"
+        time.sleep(0.2)
+    return status
 
 
 def test_a_1_x_39_million_png_is_rejected_with_its_reason(stack):
     data = strip_png(1, 39_000_000)
     assert len(data) < 200 * 1024  # far under the upload limit
     visit = Tablet(stack, 6).visit(data, "painting", content_type="image/png")
-    assert_rejected(stack, visit, "UnreadablePhoto")
-    assert visit.view["message"] == (
+    assert visit.status == "REJECTED", visit.view
+    sentence = (
         "The photo is 1 x 39000000 pixels, far too long and narrow to show a face. Please take an ordinary photo."
     )
-    names = state_names(stack, item(stack, visit.visit_id)["executionArn"])
-    assert "MarkFailed" not in names and names.index("MarkRejected") == names.index("CropFace") + 1
+    assert visit.view["reason"] == "UnreadablePhoto" and visit.view["message"] == sentence
+    stored = item(stack, visit.visit_id)
+    assert stored["status"] == "REJECTED" and stored["reason"] == "UnreadablePhoto"
+    # The tablet sees REJECTED as soon as MarkRejected writes it; the wall is told after.
+    assert execution_ended(stack, stored["executionArn"]) == "SUCCEEDED"
+    names = state_names(stack, stored["executionArn"])
+    assert names.index("MarkRejected") == names.index("CropFace") + 1 and names[-1] == "Rejected"
+    assert "MarkFailed" not in names and "ChoosePortrait" not in names
+    # Nothing of the photo is left, and the wall was told with the visitor's sentence.
+    assert objects(stack, visit.upload_key) == [] and objects(stack, f"faces/{visit.visit_id}") == []
+    published = stack.appsync.published(visit.display_id)
+    assert any(p.get("status") == "REJECTED" and p.get("reason") == sentence for p in published), published[-3:]
 
 
 def test_a_phones_multi_picture_jpeg_becomes_a_portrait(stack):
