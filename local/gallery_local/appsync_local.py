@@ -265,8 +265,11 @@ class LocalAppSync(LoopbackService):
                 value = result.data.get((node.alias or node.name).value)
                 if value is None:
                     continue
+                # Which visit a publication was for: DisplayInput carries it, Display does not.
+                inputs = [v for v in (variables or {}).values() if isinstance(v, dict)]
+                visit_id = next((v["visitId"] for v in inputs if v.get("visitId")), None)
                 with self.lock:
-                    self.mutations.append({"field": node.name.value, "value": value})
+                    self.mutations.append({"field": node.name.value, "value": value, "visitId": visit_id})
                 # Listeners get the field's name (not its alias), its result as selected, and the
                 # document with the mutation's selection set (subscribers get only those fields).
                 for listener in list(self._listeners):
@@ -282,6 +285,11 @@ class LocalAppSync(LoopbackService):
     def unsubscribe(self, listener: Callable) -> None:
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    def published_for(self, visit_id: str) -> list[dict]:
+        """What was published for one visit (tests and the demo; no client can ask this)."""
+        with self.lock:
+            return [m["value"] for m in self.mutations if m.get("visitId") == visit_id]
 
     def published(self, display_id: str | None = None) -> list[dict]:
         with self.lock:
