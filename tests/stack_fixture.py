@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from gallery_local import moto_hooks
 from gallery_local.stack import LocalStack, Settings
 
 # Short enough that the endpoint-timeout test stays quick, long enough for eight visits at
@@ -28,11 +29,11 @@ def healthy(request):
         return
     s = request.getfixturevalue("stack")
     s.endpoints.clear_faults()
+    moto_hooks.clear_faults()
     s.slack.down = False
     s.appsync.down = False
     yield
     s.endpoints.clear_faults()
+    moto_hooks.clear_faults()
     s.slack.down = False
     s.appsync.down = False
-
-

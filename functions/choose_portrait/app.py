@@ -9,5 +9,6 @@ from gallery.runtime import logger, table, timed, tracer
 def handler(event: dict, context: object) -> dict:
     visit = event["visit"]
     logger.set_correlation_id(visit["visitId"])
-    face = event.get("face") or {}
-    return timed(catalog.choose_portrait, table("CATALOG_TABLE"), table("VISITS_TABLE"), visit, face)
+    # The face's traits (gender, age band) come from the visit item, not from the event:
+    # see catalog.remember_traits.
+    return timed(catalog.choose_portrait, table("CATALOG_TABLE"), table("VISITS_TABLE"), visit)

@@ -13,7 +13,12 @@ def handler(event: dict, context: object) -> dict:
     for record in event.get("Records", []):
         message = json.loads(record["Sns"]["Message"])
         result = inference.callback(
-            client("s3"), client("stepfunctions"), table("TOKENS_TABLE"), setting("PHOTO_BUCKET"), message
+            client("s3"),
+            client("stepfunctions"),
+            table("TOKENS_TABLE"),
+            table("VISITS_TABLE"),
+            setting("PHOTO_BUCKET"),
+            message,
         )
         logger.info("inference notification", extra=result)
         results.append(result)

@@ -383,7 +383,7 @@ def _access_key_of(response: Any) -> str:
 
 
 def _update_item(self: DynamoHandler) -> Any:
-    body = self.body if isinstance(self.body, dict) else _json_body(self)
+    body = self.body if isinstance(self.body, dict) else json.loads(self.body or "{}")
     key = (body.get("TableName") or "", _access_key_of(self))
     with _throttle_lock:
         failing = _update_faults.get(key, 0) > 0

@@ -182,3 +182,129 @@ def test_the_server_resolves_each_host_to_a_backend_once(stack):
     assert DomainDispatcherApplication.get_backend_for_host is moto_hooks._get_backend_for_host
     stack.client("s3").list_buckets()
     assert moto_hooks._backend_for_host  # filled by real requests
+
+
+def _attempts_of(function_name: str, since: int) -> list[tuple[str, str, bool]]:
+    return [a for a in list(moto_hooks.ASYNC_ATTEMPTS)[since:] if a[0] == function_name]
+
+
+def test_sns_to_lambda_is_asynchronous_and_retried(stack):
+    source = inspect.getsource(moto_hooks.ORIGINALS["LambdaBackend.send_sns_message"])
+    assert "func.invoke(" in source and "retr" not in source, "moto retries SNS deliveries now: the hook can go"
+    callback, since = stack.names.name("InferenceCallbackFunction"), len(moto_hooks.ASYNC_ATTEMPTS)
+    # Not JSON: the callback fails on every attempt, and Lambda tries it three times in all.
+    stack.client("sns").publish(TopicArn=stack.names.arn("InferenceErrorTopic"), Message="not json")
+    deadline = time.time() + 20
+    while time.time() < deadline and len(_attempts_of(callback, since)) < 3:
+        time.sleep(0.1)
+    attempts = _attempts_of(callback, since)
+    assert len(attempts) == 3 and all(errored for *_, errored in attempts)
+    assert len({event for _, event, _ in attempts}) == 1  # one event, retried
+
+
+def test_sns_can_deliver_one_message_twice_at_once(stack):
+    callback, since = stack.names.name("InferenceCallbackFunction"), len(moto_hooks.ASYNC_ATTEMPTS)
+    moto_hooks.duplicate_sns_deliveries(1)
+    stack.client("sns").publish(
+        TopicArn=stack.names.arn("InferenceSuccessTopic"), Message=json.dumps({"inferenceId": "canary-unknown"})
+    )
+    deadline = time.time() + 10
+    while time.time() < deadline and len(_attempts_of(callback, since)) < 2:
+        time.sleep(0.05)
+    attempts = _attempts_of(callback, since)
+    assert len(attempts) == 2 and not any(errored for *_, errored in attempts)
+
+
+def test_eventbridge_delivers_to_lambda_targets(stack):
+    original = inspect.getsource(moto_hooks.ORIGINALS["Rule.send_to_targets"])
+    assert '"lambda"' not in original and "NotImplementedError" in original, "moto invokes Lambda targets now"
+    ended, since = stack.names.name("ExecutionEndedFunction"), len(moto_hooks.ASYNC_ATTEMPTS)
+    events = stack.client("events")
+    events.put_rule(Name="canary-lambda", EventPattern=json.dumps({"source": ["canary.lambda"]}))
+    events.put_targets(Rule="canary-lambda", Targets=[{"Id": "fn", "Arn": stack.names.arn("ExecutionEndedFunction")}])
+    try:
+        entry = {"Source": "canary.lambda", "DetailType": "x", "Detail": json.dumps({"input": "{}"})}
+        events.put_events(Entries=[entry])
+        deadline = time.time() + 10
+        while time.time() < deadline and not _attempts_of(ended, since):
+            time.sleep(0.05)
+        assert [errored for *_, errored in _attempts_of(ended, since)] == [False]
+    finally:
+        events.remove_targets(Rule="canary-lambda", Ids=["fn"])
+        events.delete_rule(Name="canary-lambda")
+
+
+def test_step_functions_emits_execution_status_change_events(stack):
+    original = inspect.getsource(moto_hooks.ORIGINALS["BaseExecutionWorkerCommunication._reflect_execution_status"])
+    assert "put_events" not in original, "moto emits status change events now: the hook can go"
+    sqs, sfn, events = stack.client("sqs"), stack.client("stepfunctions"), stack.client("events")
+    queue = sqs.create_queue(QueueName="canary-status")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    machine = sfn.create_state_machine(
+        name="canary-status",
+        roleArn=stack.role_of("PipelineStateMachine"),
+        definition=json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Canary", "Cause": "why"}}}),
+    )["stateMachineArn"]
+    pattern = {
+        "source": ["aws.states"],
+        "detail-type": [moto_hooks.STATUS_CHANGE],
+        "detail": {"status": ["FAILED"], "stateMachineArn": [machine]},
+    }
+    events.put_rule(Name="canary-status", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="canary-status", Targets=[{"Id": "q", "Arn": queue_arn}])
+    try:
+        execution = sfn.start_execution(stateMachineArn=machine, name=f"c-{time.time_ns()}", input='{"a": 1}')
+        assert stack.wait_execution(execution["executionArn"], 15)["status"] == "FAILED"
+        messages = []
+        deadline = time.time() + 10
+        while time.time() < deadline and not messages:
+            messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
+        event = json.loads(messages[0]["Body"])
+        assert event["source"] == "aws.states" and event["detail-type"] == "Step Functions Execution Status Change"
+        detail = event["detail"]
+        assert detail["executionArn"] == execution["executionArn"] and detail["stateMachineArn"] == machine
+        assert detail["status"] == "FAILED" and detail["error"] == "Canary" and detail["cause"] == "why"
+        assert json.loads(detail["input"]) == {"a": 1} and detail["stopDate"] >= detail["startDate"]
+    finally:
+        events.remove_targets(Rule="canary-status", Ids=["q"])
+        events.delete_rule(Name="canary-status")
+
+
+def test_send_task_success_can_be_throttled(stack):
+    from botocore.config import Config
+
+    assert "Throttl" not in inspect.getsource(moto_hooks.ORIGINALS["StepFunctionResponse.send_task_success"])
+    sfn = stack.client("stepfunctions")
+    once = boto3_client_without_retries(stack, "stepfunctions", Config)
+    moto_hooks.throttle_send_task_success(1)
+    with pytest.raises(sfn.exceptions.ClientError) as throttled:
+        once.send_task_success(taskToken="canary-token", output="{}")
+    assert throttled.value.response["Error"]["Code"] == "ThrottlingException"
+    # The switch is spent: moto answers as it always does (nobody waits for this token).
+    with pytest.raises(sfn.exceptions.ClientError) as refused:
+        once.send_task_success(taskToken="canary-token", output="{}")
+    assert refused.value.response["Error"]["Code"] != "ThrottlingException"
+
+
+def boto3_client_without_retries(stack, service: str, config_cls):
+    import boto3
+
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=stack.endpoint,
+        region_name=stack.client(service).meta.region_name,
+        config=config_cls(retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def test_dynamodb_updates_can_be_refused_for_one_principal(stack):
+    import os
+
+    table = stack.table("VisitsTable")
+    moto_hooks.fail_dynamodb_updates(stack.names.name("VisitsTable"), os.environ["AWS_ACCESS_KEY_ID"], 1)
+    key = {"visitId": "f" * 32}
+    with pytest.raises(table.meta.client.exceptions.ClientError) as refused:
+        table.update_item(Key=key, UpdateExpression="SET canary = :c", ExpressionAttributeValues={":c": 1})
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    table.update_item(Key=key, UpdateExpression="SET canary = :c", ExpressionAttributeValues={":c": 1})
+    table.delete_item(Key=key)

@@ -67,6 +67,7 @@ EVENT_FILES: dict[str, tuple[str | None, str]] = {
     "publish_display_rejected": ("publish_display", "PublishDisplayFunction"),
     "notify_slack": ("notify_slack", "NotifySlackFunction"),
     "notify_slack_failed": ("notify_slack", "NotifySlackFunction"),
+    "execution_ended": ("execution_ended", "ExecutionEndedFunction"),
 }
 API_EVENTS = ("create_visit", "get_visit", "delete_visit", "list_displays")
 
@@ -469,6 +470,12 @@ def evaluate(expr: str, data: Any, ctx: dict) -> Any:
         for arg in m[2].split(","):
             out = out.replace("{}", str(json_path(arg.strip(), data, ctx)), 1)
         return out
+    m = re.fullmatch(r"States\.JsonMerge\((.+),\s*(\$[\w.]*),\s*false\)", expr)
+    if m:  # a shallow merge: the second object's fields win
+        return {**evaluate(m[1], data, ctx), **evaluate(m[2], data, ctx)}
+    m = re.fullmatch(r"States\.StringToJson\('(.*)'\)", expr)
+    if m:
+        return json.loads(m[1])
     assert expr.startswith("$"), expr
     return json_path(expr, data, ctx)
 
@@ -514,7 +521,13 @@ def test_state_payloads_of_a_successful_visit_are_what_the_asl_builds(aws: Stack
     chosen = invoke("choose_portrait", choose)
     assert {k: v for k, v in chosen.items() if k != "ms"} == portrait and isinstance(chosen["ms"], int)
     chosen["ms"] = done["portrait"]["ms"]  # a measured time; the sample fixes it
-    data["portrait"] = build(states["ChoosePortrait"]["ResultSelector"], {"Payload": chosen}, ctx)
+    data[states["ChoosePortrait"]["ResultPath"][2:]] = build(
+        states["ChoosePortrait"]["ResultSelector"], {"Payload": chosen}, ctx
+    )
+    # PortraitChosen merges the chosen portrait (over its defaults) into the state.
+    assert states["ChoosePortrait"]["Next"] == "PortraitChosen"
+    assert states["PortraitChosen"]["OutputPath"] == "$.state"
+    data = build(states["PortraitChosen"]["Parameters"], data, ctx)["state"]
 
     swap = load("invoke_endpoint")
     assert payload(states["SwapFace"], data, {**ctx, "Task": {"Token": swap["taskToken"]}}) == swap
@@ -780,6 +793,7 @@ def test_invoke_endpoint_stores_the_token_and_starts_the_inference(aws: Stack):
 
 
 def _waiting_token(aws: Stack, message: dict) -> dict:
+    aws.put_visit(status="PROCESSING")  # the callback writes only for a visit being processed
     input_key = f"inference/in/swap/{message['inferenceId']}.json"
     aws.s3.put_object(Bucket=BUCKET, Key=input_key, Body=b"{}")
     token = {

@@ -44,6 +44,7 @@ FUNCTIONS = {
     "DeleteVisitFunction": "delete_visit",
     "ListDisplaysFunction": "list_displays",
     "AdminFunction": "admin",
+    "ExecutionEndedFunction": "execution_ended",
 }
 
 SHARED_ENV = {

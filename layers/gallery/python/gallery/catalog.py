@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
 
 from gallery.errors import NoPortraitAvailable
 
@@ -61,12 +62,61 @@ def last_portrait(visits: Any, display_id: str) -> str | None:
     return next((v["portraitId"] for v in page["Items"] if v.get("status") == "DONE" and "portraitId" in v), None)
 
 
-def choose_portrait(catalog: Any, visits: Any, visit: dict, face: dict) -> dict:
+def face_traits(face: dict) -> dict:
+    """What matching needs from a DetectFaces description: the gender and a coarse age band,
+    never the estimated ages themselves."""
+    traits = {}
+    if face.get("gender"):
+        traits["gender"] = str(face["gender"]).lower()
+    band = age_band(face.get("ageRange"))
+    if band:
+        traits["ageBand"] = band
+    return traits
+
+
+def remember_traits(visits: Any, visit_id: str, traits: dict) -> bool:
+    """Keep the face's traits on the visit item for ChoosePortrait. They travel this way, not
+    in the state machine's state, because execution history keeps every state's input and
+    output for 90 days, while the visit item goes when the visitor deletes the visit (or at
+    its TTL). Returns False when the visit is gone or no longer processing."""
+    if not traits:
+        return True
+    try:
+        visits.update_item(
+            Key={"visitId": visit_id},
+            UpdateExpression="SET faceTraits = :t",
+            ConditionExpression="attribute_exists(visitId) AND #s = :processing",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":t": traits, ":processing": "PROCESSING"},
+        )
+        return True
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+
+
+def traits_of(visits: Any, visit_id: str) -> dict:
+    item = visits.get_item(Key={"visitId": visit_id}, ConsistentRead=True, ProjectionExpression="faceTraits").get(
+        "Item"
+    )
+    return dict((item or {}).get("faceTraits") or {})
+
+
+# Every field the state machine selects from ChoosePortrait's result is always present.
+PORTRAIT_FIELDS = {"portraitId": "", "key": "", "title": "", "story": ""}
+
+
+def choose_portrait(catalog: Any, visits: Any, visit: dict) -> dict:
+    """The portrait for a visit, with every field the state machine reads. A catalog item
+    without an image cannot be swapped into, so it is never chosen; one without a title or
+    story is used with empty ones."""
+    traits = traits_of(visits, visit["visitId"])
     portrait = choose(
-        approved(catalog, visit["theme"]),
+        [p for p in approved(catalog, visit["theme"]) if p.get("key")],
         visit["visitId"],
-        face.get("gender"),
-        age_band(face.get("ageRange")),
+        traits.get("gender"),
+        traits.get("ageBand"),
         last_portrait(visits, visit["displayId"]),
     )
-    return {k: portrait[k] for k in ("portraitId", "key", "title", "story") if k in portrait}
+    return {k: str(portrait.get(k) or default) for k, default in PORTRAIT_FIELDS.items()}

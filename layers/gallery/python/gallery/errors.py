@@ -80,6 +80,12 @@ class NoPortraitAvailable(GalleryError):
     default_message = "No approved portrait is available for this theme."
 
 
+class VisitGone(GalleryError):
+    """An answer arrived for a visit that was deleted or has already ended."""
+
+    default_message = "The visit was deleted or had already ended; its result was not kept."
+
+
 class InferenceFailed(GalleryError):
     default_message = "The face engine could not finish this photo."
 

@@ -16,7 +16,8 @@ from urllib.parse import urlparse
 from botocore.exceptions import ClientError
 
 from gallery import keys
-from gallery.errors import REJECTION_REASONS, InferenceFailed
+from gallery.errors import REJECTION_REASONS, InferenceFailed, VisitGone
+from gallery.visits import PROCESSING
 
 TOKEN_TTL_SECONDS = 2 * 86400
 REQUEST_TTL_SECONDS = 600  # a request still queued after this is dropped by SageMaker
@@ -88,8 +89,86 @@ def failure_of(s3: Any, message: dict) -> tuple[str, str]:
     return InferenceFailed.__name__, reason
 
 
-def callback(s3: Any, sfn: Any, tokens: Any, bucket: str, message: dict) -> dict:
-    """Resume the waiting task for one SageMaker async notification."""
+# SendTask* refusals that mean nobody waits for this answer any more: the task already has
+# one (a repeated delivery), it timed out (its retry waits on another inference), or the
+# execution ended.
+_NOBODY_WAITS = ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken")
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        return True
+    except ClientError as e:
+        if e.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+
+
+def _still_processing(visits: Any, visit_id: str) -> bool:
+    item = visits.get_item(
+        Key={"visitId": visit_id},
+        ConsistentRead=True,
+        ProjectionExpression="#s",
+        ExpressionAttributeNames={"#s": "status"},
+    ).get("Item")
+    return item is not None and item.get("status") == PROCESSING
+
+
+def _clean_up(s3: Any, tokens: Any, bucket: str, token: dict, message: dict) -> None:
+    """Remove what only this inference needed. Every step is idempotent, so a repeated
+    delivery may run it again."""
+    output = (message.get("responseParameters") or {}).get("outputLocation")
+    if output:
+        out_bucket, out_key = _s3_uri(output)
+        s3.delete_object(Bucket=out_bucket, Key=out_key)
+    tokens.delete_item(Key={"inferenceId": token["inferenceId"]})
+    s3.delete_object(Bucket=bucket, Key=token["inputKey"])
+
+
+def _answer_success(s3: Any, sfn: Any, visits: Any, bucket: str, token: dict, message: dict) -> str:
+    result_key = token["resultKey"]
+    if not _exists(s3, bucket, result_key):
+        out_bucket, out_key = _s3_uri(message["responseParameters"]["outputLocation"])
+        try:
+            s3.copy_object(
+                Bucket=bucket,
+                Key=result_key,
+                CopySource={"Bucket": out_bucket, "Key": out_key},
+                ContentType="image/png",
+                MetadataDirective="REPLACE",
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] not in ("NoSuchKey", "404"):
+                raise
+            # The output is gone: a delivery of the same message running at the same time
+            # answered the task and cleaned up after itself.
+            return "duplicate"
+        # The visitor may have deleted the visit between the check and the copy. Deleting
+        # removes the item before the objects, so looking again after writing is enough: either
+        # the visit is still there (and its deletion will remove this object), or it is gone
+        # and the object goes now.
+        if not _still_processing(visits, token["visitId"]):
+            s3.delete_object(Bucket=bucket, Key=result_key)
+            return "visit-gone"
+    elapsed_ms = int(time.time() * 1000) - int(token["startedAtMs"])
+    # A throttled or failed call raises here and leaves the output, the token and the result
+    # in place, so the retried delivery can answer.
+    sfn.send_task_success(
+        taskToken=token["taskToken"],
+        output=json.dumps({"key": result_key, "ms": elapsed_ms, "inferenceId": token["inferenceId"]}),
+    )
+    return "success"
+
+
+def callback(s3: Any, sfn: Any, tokens: Any, visits: Any, bucket: str, message: dict) -> dict:
+    """Resume the waiting task for one SageMaker async notification.
+
+    Idempotent: SNS delivers at least once and Lambda retries a failed delivery, possibly while
+    another delivery of the same message runs. The result is copied only if it is absent, the
+    engine's output is deleted only after SendTaskSuccess succeeded, a repeated delivery ends
+    as a success with the one result, and nothing is written for a visit that was deleted or
+    has already ended."""
     inference_id = message.get("inferenceId")
     token = (
         tokens.get_item(Key={"inferenceId": inference_id}, ConsistentRead=True).get("Item") if inference_id else None
@@ -97,34 +176,27 @@ def callback(s3: Any, sfn: Any, tokens: Any, bucket: str, message: dict) -> dict
     if token is None:
         # Unknown, or already answered: nobody waits for it.
         return {"inferenceId": inference_id, "outcome": "ignored"}
-    elapsed_ms = int(time.time() * 1000) - int(token["startedAtMs"])
-    # The token is removed only once the task has its answer, so that a failure here leaves it
-    # for SNS's retry of this notification. A duplicate notification that races this one gets
-    # a refused SendTask* below and is ignored.
+    result: dict = {"inferenceId": inference_id}
     try:
-        if message.get("invocationStatus") == "Completed":
-            out_bucket, out_key = _s3_uri(message["responseParameters"]["outputLocation"])
-            s3.copy_object(
-                Bucket=bucket,
-                Key=token["resultKey"],
-                CopySource={"Bucket": out_bucket, "Key": out_key},
-                ContentType="image/png",
-                MetadataDirective="REPLACE",
-            )
-            s3.delete_object(Bucket=out_bucket, Key=out_key)
-            sfn.send_task_success(
-                taskToken=token["taskToken"],
-                output=json.dumps({"key": token["resultKey"], "ms": elapsed_ms, "inferenceId": inference_id}),
-            )
-            result = {"inferenceId": inference_id, "outcome": "success"}
+        if not _still_processing(visits, token["visitId"]):
+            # Deleted by the visitor, or already ended (failed, or done by an earlier answer).
+            # Nothing is written; if the execution still waits, it learns why and cleans up.
+            outcome = "visit-gone"
+        elif message.get("invocationStatus") == "Completed":
+            outcome = _answer_success(s3, sfn, visits, bucket, token, message)
         else:
             error, cause = failure_of(s3, message)
             sfn.send_task_failure(taskToken=token["taskToken"], error=error, cause=cause[:32000])
-            result = {"inferenceId": inference_id, "outcome": "failure", "error": error}
+            outcome, result["error"] = "failure", error
+        if outcome == "visit-gone":
+            sfn.send_task_failure(
+                taskToken=token["taskToken"], error=VisitGone.__name__, cause=VisitGone.default_message
+            )
     except ClientError as e:
-        if e.response["Error"]["Code"] not in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+        if e.response["Error"]["Code"] not in _NOBODY_WAITS:
             raise
-        result = {"inferenceId": inference_id, "outcome": "too-late"}
-    tokens.delete_item(Key={"inferenceId": inference_id})
-    s3.delete_object(Bucket=bucket, Key=token["inputKey"])
+        # A repeated delivery whose twin answered first, or an answer after the task timed out.
+        outcome = "too-late"
+    result["outcome"] = outcome
+    _clean_up(s3, tokens, bucket, token, message)
     return result

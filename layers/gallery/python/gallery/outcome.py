@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from gallery import keys, privacy, visits
 from gallery.errors import ERRORS
 
@@ -60,3 +62,88 @@ def record(
         "message": message,
         "executionArn": execution_arn,
     }
+
+
+# How an execution that ended without recording its visit is described to the visitor.
+ENDED_WITHOUT_OUTCOME = {
+    "FAILED": "The pipeline stopped with an error.",
+    "TIMED_OUT": "The pipeline took longer than it may.",
+    "ABORTED": "The pipeline was stopped.",
+}
+# Set on a visit that was marked FAILED by the state machine's last-resort write, which cannot
+# tell the operators itself; execution_ended sends that alert.
+ALERT_PENDING = "alertPending"
+
+
+def execution_ended(visit_table: Any, detail: dict) -> dict | None:
+    """Make sure the visit of a pipeline execution that ended FAILED, TIMED_OUT or ABORTED is
+    final. `detail` is the "Step Functions Execution Status Change" event's detail; the visit is
+    found through the execution input (the S3 event of the upload). Returns the outcome to
+    alert the operators about, or None when there is nothing to tell: the input is not a
+    tablet upload, the visit is gone, or the visit already ended and was already reported."""
+    try:
+        upload_key = json.loads(detail.get("input") or "{}")["detail"]["object"]["key"]
+        display_id, visit_id = keys.parse_upload_key(upload_key)
+    except (ValueError, KeyError, TypeError, keys.KeyOutsideUploads):
+        return None
+    current = visits.get_visit(visit_table, visit_id)
+    if current is None or current.get("displayId") != display_id:
+        return None
+    if current.get("executionArn") not in (None, detail.get("executionArn")):
+        # Another execution owns this visit (this one was a replay or a stray upload).
+        return None
+    status = detail.get("status") or "FAILED"
+    error = detail.get("error") or f"Execution{status.title().replace('_', '')}"
+    cause = detail.get("cause") or ENDED_WITHOUT_OUTCOME.get(status, "")
+    fields = {
+        "reason": error,
+        "message": ENDED_WITHOUT_OUTCOME.get(status, "The pipeline stopped."),
+        "error": error,
+        "cause": str(cause)[:4000],
+    }
+    visit = visits.finish(visit_table, visit_id, visits.FAILED, fields)
+    if visit is None:
+        visit = _take_pending_alert(visit_table, visit_id)
+        if visit is None:
+            return None
+        fields = {k: visit.get(k, fields[k]) for k in ("reason", "message")}
+    return {
+        "recorded": True,
+        "status": visits.FAILED,
+        "visit": {"visitId": visit_id, "displayId": display_id, "theme": visit.get("theme")},
+        "reason": fields["reason"],
+        "message": fields["message"],
+        "executionArn": detail.get("executionArn", ""),
+    }
+
+
+def _take_pending_alert(visit_table: Any, visit_id: str) -> dict | None:
+    """The visit, if a last-resort write left an alert to send; taken once, so a repeated event
+    does not alert twice."""
+    try:
+        return visit_table.update_item(
+            Key={"visitId": visit_id},
+            UpdateExpression="REMOVE #p",
+            ConditionExpression="attribute_exists(#p)",
+            ExpressionAttributeNames={"#p": ALERT_PENDING},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+
+
+def keep_alert_pending(visit_table: Any, visit_id: str) -> None:
+    """An alert that could not be sent stays pending, so the retried event sends it."""
+    try:
+        visit_table.update_item(
+            Key={"visitId": visit_id},
+            UpdateExpression="SET #p = :yes",
+            ConditionExpression="attribute_exists(visitId)",
+            ExpressionAttributeNames={"#p": ALERT_PENDING},
+            ExpressionAttributeValues={":yes": True},
+        )
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
