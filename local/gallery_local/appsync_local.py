@@ -5,10 +5,11 @@ deploys; resolvers do what appsync/resolvers/*.js do, on the local DisplaysTable
 mutation result is also handed to subscribers (see `subscribe`); appsync_realtime.py serves
 them over the AppSync real-time WebSocket protocol.
 
-Authorization follows AppSync's multi-auth rules once `configure_auth` is called (`gallery
-serve` and the browser tests do): the request's mode is told by its headers (x-api-key: API
-key; an `AWS4-HMAC-SHA256` Authorization: IAM, whose signature is only checked for presence;
-any other Authorization: a Cognito user pool JWT, verified against the pool's JWKS), and each
+Authorization follows AppSync's multi-auth rules once `configure_auth` is called (the local
+stack does at start): the request's mode is told by its headers (x-api-key: API key; an
+`AWS4-HMAC-SHA256` Authorization: IAM, whose signature and `appsync:GraphQL` permission on each
+field are checked against the signer's IAM policies; any other Authorization: a Cognito user
+pool JWT, verified against the pool's JWKS), and each
 top-level field allows the modes its directives name (the type's directives when the field has
 none, the default mode AWS_IAM when neither has any), with `cognito_groups` checked."""
 
@@ -26,6 +27,7 @@ import boto3
 import graphql
 import jwt
 
+from gallery_local import signatures
 from gallery_local.http_util import LoopbackService, QuietHandler
 from gallery_local.iam_local import session_credentials
 
@@ -175,9 +177,33 @@ class LocalAppSync(LoopbackService):
         self.auth: AuthConfig | None = None  # None: any credentials are accepted (see configure_auth)
         super().__init__(_Handler)
 
-    def configure_auth(self, api_key: str, jwks_url: str, issuer: str) -> None:
-        """Enforce AppSync's multi-auth: the API key, Cognito JWTs of the pool, SigV4 (presence)."""
+    def configure_auth(
+        self, api_key: str, jwks_url: str, issuer: str, api_arn: str | None = None, account_id: str | None = None
+    ) -> None:
+        """Enforce AppSync's multi-auth: the API key, Cognito JWTs of the pool, and SigV4. With
+        api_arn, an IAM caller's signature is verified and it must be allowed appsync:GraphQL on
+        each field it calls (signatures); without, a SigV4 header is only checked for shape."""
         self.auth = AuthConfig(api_key, jwks_url, issuer)
+        self.api_arn, self.account_id = api_arn, account_id
+
+    def check_iam(self, method: str, url: str, headers: dict, body: bytes) -> None:
+        """Raises Unauthorized unless the SigV4 signer may call every root field of the request."""
+        if getattr(self, "api_arn", None) is None:
+            return
+        try:
+            request = json.loads(body)
+            document = graphql.parse(str(request.get("query") or ""))
+            op = graphql.get_operation_ast(document, request.get("operationName"))
+        except (ValueError, AttributeError, graphql.GraphQLError):
+            return  # execute() answers malformed requests itself
+        if op is None:
+            return
+        type_name = {"mutation": "Mutation", "subscription": "Subscription"}.get(op.operation.value, "Query")
+        resources = [f"{self.api_arn}/types/{type_name}/fields/{f.name.value}" for f in root_fields(document, op)]
+        try:
+            signatures.check_header_signed(self.account_id, method, url, headers, body, "appsync:GraphQL", resources)
+        except (signatures.Refused, KeyError, ValueError) as e:
+            raise Unauthorized(str(e)) from e
 
     def identity(self, headers: dict) -> Identity | None:
         """Raises Unauthorized; None while auth is not configured."""
@@ -309,6 +335,9 @@ class _Handler(QuietHandler):
             return
         try:
             identity = appsync.identity(dict(self.headers.items()))
+            if identity is not None and identity.mode == AWS_IAM:
+                url = f"http://{self.headers.get('Host')}{self.path}"
+                appsync.check_iam("POST", url, dict(self.headers.items()), raw)
         except Unauthorized:
             body = {"errors": [{"errorType": "UnauthorizedException", "message": NOT_AUTHORIZED}]}
             self.reply(401, json.dumps(body).encode(), headers=_CORS)

@@ -50,7 +50,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.utilities.arns import parse_arn
 
-from gallery_local import lambda_env, s3_signed
+from gallery_local import lambda_env, signatures
 
 log = logging.getLogger("gallery_local.lambda")
 # (function name, perf_counter at start, at end) of recent invocations, for the benchmarks.
@@ -711,7 +711,7 @@ _RESOURCE_HOOKS = {
 
 # --- S3: presigned URLs and POST uploads under IAM ---------------------------------------------
 # moto authorises S3 only from the Authorization header and fails (500) on a presigned URL or a
-# browser POST once IAM is enforced; s3_signed checks them as S3 does.
+# browser POST once IAM is enforced; signatures checks them as S3 does.
 
 _original_s3_auth = S3Response._authenticate_and_authorize_s3_action
 
@@ -728,7 +728,7 @@ def _s3_auth(self: S3Response, bucket_name: str | None = None, key_name: str | N
     target = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
     try:
         if "X-Amz-Credential=" in query:
-            s3_signed.check_query_signed(
+            signatures.check_query_signed(
                 self.current_account,
                 self.method,
                 f"http://{self.headers.get('Host')}{self.raw_path}?{query}",
@@ -739,10 +739,10 @@ def _s3_auth(self: S3Response, bucket_name: str | None = None, key_name: str | N
         elif self.method == "POST" and "key" in self.querystring and not key_name:
             form = {k: v for k, v in self.form_data.items() if k != "file"}
             body = self.body if isinstance(self.body, bytes) else str(self.body or "").encode()
-            s3_signed.check_post_policy(self.current_account, bucket_name, form, len(body))
+            signatures.check_post_policy(self.current_account, bucket_name, form, len(body))
         else:
-            raise s3_signed.Refused("anonymous request to a private bucket")
-    except (s3_signed.Refused, KeyError, ValueError) as e:
+            raise signatures.Refused("anonymous request to a private bucket")
+    except (signatures.Refused, KeyError, ValueError) as e:
         log.info("S3 refused a signed request for %s: %s", target, e)
         raise S3AccessDeniedError() from e
     return None

@@ -11,9 +11,7 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
-import secrets
 import signal
-import string
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,16 +76,11 @@ class Serve:
     def __init__(self, stack: LocalStack, port: int = 0, keepalive_seconds: float = 60.0, web: Path = WEB) -> None:
         self.stack, self.port, self.web = stack, port, web
         self.keepalive_seconds = keepalive_seconds
-        self.api_key = "da2-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(26))
+        self.api_key = stack.appsync.auth.api_key  # the stack made the displays' key
         self._shutdown = Shutdown()
 
     def start(self) -> Serve:
         stack = self.stack
-        stack.appsync.configure_auth(
-            api_key=self.api_key,
-            jwks_url=f"{stack.endpoint}/{stack.user_pool_id}/.well-known/jwks.json",
-            issuer=f"https://cognito-idp.{tpl.REGION}.amazonaws.com/{stack.user_pool_id}",
-        )
         self.realtime = RealtimeServer(stack.appsync, keepalive_seconds=self.keepalive_seconds).start()
         self._shutdown.add(self.realtime.stop)
         self._create_users()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,13 @@ class LocalStack:
         ).start()
         self._shutdown.add(self.appsync.stop)
         self.names.extra_attrs[("GraphQLApi", "GraphQLUrl")] = self.appsync.url
+        self.appsync.configure_auth(
+            api_key="da2-" + secrets.token_hex(13),
+            jwks_url=f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json",
+            issuer=f"https://cognito-idp.{tpl.REGION}.amazonaws.com/{self.user_pool_id}",
+            api_arn=self.names.get_att("GraphQLApi", "Arn"),
+            account_id=tpl.ACCOUNT,
+        )
         self._set_function_environment()
         self._create_functions()
         self._start_engine()

@@ -91,6 +91,7 @@ class LocalNames:
             "AWS::SageMaker::Model": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{n.lower()}",
             "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{n}",
             "AWS::Cognito::UserPool": f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{n}",
+            "AWS::AppSync::GraphQLApi": f"arn:aws:appsync:{REGION}:{ACCOUNT}:apis/{n}",
         }.get(kind, f"arn:aws:local:{REGION}:{ACCOUNT}:{logical_id}/{n}")
 
     def ref(self, logical_id: str) -> str:

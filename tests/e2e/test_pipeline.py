@@ -54,6 +54,8 @@ def assert_rejected(stack, visit, reason: str) -> None:
     assert objects(stack, visit.upload_key) == []
     assert objects(stack, f"faces/{visit.visit_id}") == []
     assert objects(stack, f"results/{visit.visit_id}") == []
+    if "executionArn" in stored:  # the tablet sees REJECTED while the display is still being told
+        stack.wait_execution(stored["executionArn"])
     states = state_names(stack, stored["executionArn"]) if "executionArn" in stored else []
     if states:
         assert "SwapFace" not in states or reason in ("NoFaceDetected", "FaceTooSmall", "FaceNotFrontal", "EyesCovered")

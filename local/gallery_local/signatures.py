@@ -1,10 +1,13 @@
-"""S3 requests signed without an Authorization header: presigned URLs and browser POST uploads.
+"""Signed requests that moto does not authorise itself, checked as AWS checks them.
 
-moto authorises S3 requests only from the Authorization header; a presigned GET (signature in
-the query string) or a tablet's presigned POST (signature over a policy in the form) fails
-there once IAM is enforced. S3 itself checks these: the signature with the signer's secret,
-the expiry, every condition of a POST policy, and then the signer's own IAM permissions. This
-module does the same, with moto's IAM users and assumed roles as the signers."""
+- S3 presigned URLs (signature in the query string) and browser POST uploads (signature over a
+  policy in the form): moto authorises S3 only from an Authorization header, and fails on these
+  once IAM is enforced. S3 checks the signature with the signer's secret, the expiry, every
+  condition of a POST policy, and then the signer's own IAM permissions.
+- The local AppSync's IAM-signed requests: AppSync checks the SigV4 signature and that the
+  signer may `appsync:GraphQL` on the field it calls.
+
+The signers are moto's IAM users and assumed roles, with their policies as moto stores them."""
 
 from __future__ import annotations
 
@@ -114,3 +117,28 @@ def check_post_policy(account_id: str, bucket: str, form: dict[str, str], size: 
     key = fields["key"]
     if not _allowed(signer, "s3:PutObject", f"arn:aws:s3:::{bucket}/{key}"):
         raise Refused(f"{access_key_id} may not s3:PutObject on {bucket}/{key}")
+
+
+def check_header_signed(
+    account_id: str, method: str, url: str, headers: dict[str, str], body: bytes, action: str, resources: list[str]
+) -> None:
+    """A request signed in its Authorization header (SigV4): the signature over the signed
+    headers and the body, then the signer's permission for the action on every resource."""
+    from botocore.auth import SigV4Auth
+
+    lower = {k.lower(): v for k, v in headers.items()}
+    auth = lower.get("authorization", "")
+    fields = dict(part.strip().split("=", 1) for part in auth[len("AWS4-HMAC-SHA256 ") :].split(",") if "=" in part)
+    credential = fields["Credential"].split("/")
+    access_key_id, region, service = credential[0], credential[2], credential[3]
+    signer = _signer(account_id, access_key_id, lower.get("x-amz-security-token"))
+    signed = fields["SignedHeaders"].split(";")
+    request = AWSRequest(method=method, url=url, data=body, headers={h: lower[h] for h in signed if h in lower})
+    request.context["timestamp"] = lower["x-amz-date"]
+    sigv4 = SigV4Auth(signer.create_credentials(), service, region)
+    expected = sigv4.signature(sigv4.string_to_sign(request, sigv4.canonical_request(request)), request)
+    if not hmac.compare_digest(expected, fields.get("Signature", "")):
+        raise Refused("The request signature we calculated does not match the signature you provided")
+    for resource in resources:
+        if not _allowed(signer, action, resource):
+            raise Refused(f"{access_key_id} may not {action} on {resource}")
