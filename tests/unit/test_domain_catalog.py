@@ -184,16 +184,30 @@ def test_last_portrait_is_the_latest_finished_visit_of_the_display(tables):
     assert catalog.last_portrait(visits, "4") == "other-display"
 
 
+def _processing(visits, visit_id: str, face: dict) -> dict:
+    """A visit being processed whose crop step found `face` (CropFace's gender and ageRange)."""
+    visits.put_item(
+        Item={
+            "visitId": visit_id,
+            "displayId": "3",
+            "theme": "painting",
+            "status": "PROCESSING",
+            "createdAt": "2026-11-24T15:00:00.000Z",
+        }
+    )
+    assert catalog.remember_traits(visits, visit_id, catalog.face_traits(face))
+    return {"visitId": visit_id, "displayId": "3", "theme": "painting"}
+
+
 def test_choose_portrait_avoids_what_the_display_showed_last(tables):
     cat, visits = tables
     for pid in ("a", "b"):
         cat.put_item(Item=portrait(pid, "female", "young"))
-    visit = {"visitId": "f" * 32, "displayId": "3", "theme": "painting"}
-    face = {"gender": "female", "ageRange": {"low": 22, "high": 30}}
-    first = catalog.choose_portrait(cat, visits, visit, face)
+    visit = _processing(visits, "f" * 32, {"gender": "female", "ageRange": {"low": 22, "high": 30}})
+    first = catalog.choose_portrait(cat, visits, visit)
     assert set(first) == {"portraitId", "key", "title", "story"}
     _visit(visits, 9, "3", "DONE", first["portraitId"])
-    second = catalog.choose_portrait(cat, visits, visit, face)
+    second = catalog.choose_portrait(cat, visits, visit)
     assert second["portraitId"] != first["portraitId"]
     assert second["key"] == f"catalog/painting/{second['portraitId']}.jpg"
 
@@ -204,8 +218,37 @@ def test_choose_portrait_matches_rekognitions_gender_value(tables):
     cat.put_item(Item=portrait("him", "male", None))
     cat.put_item(Item=portrait("anyone", "any", None))
     face = {"gender": "Female"}  # crop.crop_face: face["Gender"]["Value"]
-    picks = {
-        catalog.choose_portrait(cat, visits, {"visitId": v, "displayId": "3", "theme": "painting"}, face)["portraitId"]
-        for v in VISIT_IDS[:24]
-    }
+    picks = {catalog.choose_portrait(cat, visits, _processing(visits, v, face))["portraitId"] for v in VISIT_IDS[:24]}
     assert "her" in picks and "him" not in picks
+
+
+def test_face_traits_keep_a_band_not_the_estimated_ages():
+    traits = catalog.face_traits({"gender": "Female", "ageRange": {"low": 29, "high": 37}})
+    assert traits == {"gender": "female", "ageBand": "young"}
+    assert catalog.face_traits({}) == {}
+
+
+def test_traits_are_kept_on_the_visit_item_only_while_it_is_processed(tables):
+    _, visits = tables
+    _processing(visits, "a" * 32, {"gender": "male", "ageRange": {"low": 61, "high": 70}})
+    assert catalog.traits_of(visits, "a" * 32) == {"gender": "male", "ageBand": "senior"}
+    # A deleted visit is not written again, nor is a finished one.
+    assert catalog.remember_traits(visits, "b" * 32, {"gender": "male"}) is False
+    assert visits.get_item(Key={"visitId": "b" * 32}).get("Item") is None
+    _visit(visits, 12, "3", "FAILED")
+    assert catalog.remember_traits(visits, f"{12:032x}", {"gender": "male"}) is False
+    assert catalog.traits_of(visits, f"{12:032x}") == {}
+
+
+def test_a_portrait_without_title_or_story_gets_empty_ones_and_one_without_an_image_is_never_chosen(tables):
+    cat, visits = tables
+    cat.put_item(
+        Item={"theme": "painting", "portraitId": "bare", "key": "catalog/painting/bare.jpg", "status": "APPROVED"}
+    )
+    cat.put_item(Item={"theme": "painting", "portraitId": "no-image", "title": "T", "story": "S", "status": "APPROVED"})
+    for v in VISIT_IDS[:16]:
+        chosen = catalog.choose_portrait(cat, visits, {"visitId": v, "displayId": "3", "theme": "painting"})
+        assert chosen == {"portraitId": "bare", "key": "catalog/painting/bare.jpg", "title": "", "story": ""}
+    cat.delete_item(Key={"theme": "painting", "portraitId": "bare"})
+    with pytest.raises(NoPortraitAvailable):
+        catalog.choose_portrait(cat, visits, {"visitId": "c" * 32, "displayId": "3", "theme": "painting"})

@@ -10,14 +10,17 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from gallery import inference
+from tests.unit.conftest import create_visits_table
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 BUCKET = "past-life-gallery-dev-photobucket"
@@ -50,6 +53,10 @@ class Aws:
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "inferenceId", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "inferenceId", "KeyType": "HASH"}],
+        )
+        self.visits = create_visits_table(s.resource("dynamodb"))
+        self.visits.put_item(
+            Item={"visitId": VISIT, "displayId": "3", "status": "PROCESSING", "createdAt": "2026-11-24T14:27:00Z"}
         )
         self.queue = self.sqs.create_queue(QueueName="task-tokens")["QueueUrl"]
         definition = {
@@ -109,7 +116,7 @@ class Aws:
         return inference.invoke(self.s3, self.runtime, self.tokens, BUCKET, request)["inferenceId"]
 
     def callback(self, message: dict) -> dict:
-        return inference.callback(self.s3, self.sfn, self.tokens, BUCKET, message)
+        return inference.callback(self.s3, self.sfn, self.tokens, self.visits, BUCKET, message)
 
 
 @pytest.fixture
@@ -268,3 +275,74 @@ def test_a_task_that_stopped_waiting_is_too_late(aws):
     aws.put(failure_key, json.dumps({"error": "FaceTooSmall", "message": "Please come closer."}).encode())
     message = notification(inference_id, "Failed", failureLocation=f"s3://{BUCKET}/{failure_key}")
     assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "too-late"}
+
+
+def _completed(aws, token: str, body: bytes = b"\x89PNG swapped") -> tuple[str, str, dict]:
+    inference_id = aws.start_swap(token)
+    output_key = f"inference/out/swap/{inference_id}.out"
+    aws.put(output_key, body)
+    message = notification(
+        inference_id, "Completed", contentType="image/png", outputLocation=f"s3://{BUCKET}/{output_key}"
+    )
+    return inference_id, output_key, message
+
+
+def test_a_retried_delivery_after_a_failure_midway_answers_and_keeps_the_first_copy(aws):
+    # A first delivery copied the result, then its SendTaskSuccess failed (throttled): the
+    # result, the output and the token are all still there when Lambda retries the event.
+    execution, token = aws.waiting_task()
+    inference_id, output_key, message = _completed(aws, token, b"\x89PNG from the engine")
+    aws.put(f"inference/swaps/{VISIT}.png", b"\x89PNG copied by the first delivery")
+    assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "success"}
+    assert aws.ended(execution)["status"] == "SUCCEEDED"
+    # Copied only if absent: the first copy stays.
+    body = aws.s3.get_object(Bucket=BUCKET, Key=f"inference/swaps/{VISIT}.png")["Body"].read()
+    assert body == b"\x89PNG copied by the first delivery"
+    # The output goes only now that the task has its answer.
+    assert output_key not in aws.keys()
+    assert "Item" not in aws.tokens.get_item(Key={"inferenceId": inference_id})
+
+
+def test_the_same_notification_twice_at_once_answers_once(aws):
+    execution, token = aws.waiting_task()
+    inference_id, output_key, message = _completed(aws, token)
+    start = threading.Barrier(2)
+
+    def deliver(_: int) -> str:
+        start.wait()
+        return aws.callback(message)["outcome"]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(deliver, range(2)))
+    # Both deliveries succeed (neither raises). AWS refuses the second SendTaskSuccess for a spent
+    # token (too-late); moto 5.2.5 accepts it and ignores it, so both may say success here.
+    assert "success" in outcomes and set(outcomes) <= {"success", "too-late", "duplicate", "ignored"}
+    assert aws.ended(execution)["status"] == "SUCCEEDED"
+    assert aws.s3.get_object(Bucket=BUCKET, Key=f"inference/swaps/{VISIT}.png")["Body"].read() == b"\x89PNG swapped"
+    assert output_key not in aws.keys()
+
+
+def test_nothing_is_written_for_a_deleted_visit(aws):
+    execution, token = aws.waiting_task()
+    inference_id, output_key, message = _completed(aws, token)
+    aws.visits.delete_item(Key={"visitId": VISIT})
+    assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "visit-gone"}
+    assert f"inference/swaps/{VISIT}.png" not in aws.keys() and output_key not in aws.keys()
+    ended = aws.ended(execution)
+    assert ended["status"] == "FAILED" and ended["error"] == "VisitGone"
+    assert "Item" not in aws.visits.get_item(Key={"visitId": VISIT})
+
+
+@pytest.mark.parametrize("status", ["FAILED", "DONE", "REJECTED"])
+def test_nothing_is_written_for_a_visit_that_already_ended(aws, status):
+    execution, token = aws.waiting_task()
+    inference_id, output_key, message = _completed(aws, token)
+    aws.visits.update_item(
+        Key={"visitId": VISIT},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": status},
+    )
+    assert aws.callback(message)["outcome"] == "visit-gone"
+    assert f"inference/swaps/{VISIT}.png" not in aws.keys() and output_key not in aws.keys()
+    assert aws.ended(execution)["error"] == "VisitGone"
