@@ -25,6 +25,7 @@ HAPPY_STATES = [
     "ClaimVisit",
     "CropFace",
     "ChoosePortrait",
+    "PortraitChosen",
     "SwapFace",
     "RestoreFace",
     "SaveResult",
@@ -73,7 +74,7 @@ def test_a_visit_becomes_a_portrait(stack):
     assert set(stored["timings"]) == {"cropMs", "portraitMs", "swapMs", "restoreMs"}
     names = state_names(stack, stored["executionArn"])
     # The two Notify branches run in parallel, in either order.
-    assert names[:8] + sorted(names[8:10]) + names[10:] == HAPPY_STATES[:8] + sorted(HAPPY_STATES[8:10]) + ["Done"]
+    assert names[:9] + sorted(names[9:11]) + names[11:] == HAPPY_STATES[:9] + sorted(HAPPY_STATES[9:11]) + ["Done"]
 
     # The result is the chosen portrait with a face in it, not a copy of either input.
     result = np.asarray(Image.open(io.BytesIO(visit.image)).convert("RGB"))
