@@ -98,11 +98,15 @@ class LocalIam:
             doc = self._client("iam").get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
             statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
             keep = [s for s in statements if not predicate(s)]
-            if len(keep) != len(statements):
-                removed.append({"PolicyName": policy_name, "PolicyDocument": dict(doc)})
+            if len(keep) == len(statements):
+                continue
+            removed.append({"PolicyName": policy_name, "PolicyDocument": dict(doc)})
+            if keep:
                 self._client("iam").put_role_policy(
                     RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps({**doc, "Statement": keep})
                 )
+            else:  # IAM refuses a policy with no statements
+                self._client("iam").delete_role_policy(RoleName=name, PolicyName=policy_name)
         return removed
 
     def restore_policies(self, role_arn: str, saved: list[dict]) -> None:

@@ -683,7 +683,37 @@ _original_check_action_permitted = IAMRequestBase.check_action_permitted
 
 def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
     self._action = _IAM_ACTION_NAMES.get(self._action, self._action)
+    self._resource = resource
     _original_check_action_permitted(self, resource)
+
+
+# moto answers a refused request in XML whatever the protocol; JSON services (DynamoDB, Step
+# Functions, Lambda, Secrets Manager, Rekognition...) answer AWS's JSON error, which is what
+# botocore turns into the error code a handler catches.
+_original_raise_access_denied = IAMRequest._raise_access_denied
+_original_raise_invalid_access_key = IAMRequest._raise_invalid_access_key
+
+
+def _json_protocol(self: IAMRequest) -> bool:
+    headers = {k.lower(): v for k, v in self._headers.items()}
+    return "x-amz-target" in headers or "json" in headers.get("content-type", "")
+
+
+def _raise_access_denied(self: IAMRequest) -> None:
+    if not _json_protocol(self):
+        _original_raise_access_denied(self)
+    raise JsonRESTError(
+        "AccessDeniedException",
+        f"User: {self._access_key.arn} is not authorized to perform: {self._action} "
+        f"on resource: {getattr(self, '_resource', '*')} because no identity-based policy allows the "
+        f"{self._action} action",
+    )
+
+
+def _raise_invalid_access_key(self: IAMRequest, reason: str) -> None:
+    if not _json_protocol(self):
+        _original_raise_invalid_access_key(self, reason)
+    raise JsonRESTError("UnrecognizedClientException", "The security token included in the request is invalid.")
 
 
 # moto signs an empty body as its parsed parameters; the client signed the empty body
@@ -772,6 +802,8 @@ ORIGINALS = {
     "S3Response._authenticate_and_authorize_s3_action": S3Response._authenticate_and_authorize_s3_action,
     "IAMRequestBase.check_action_permitted": IAMRequestBase.check_action_permitted,
     "IAMRequest._create_aws_request": IAMRequest._create_aws_request,
+    "IAMRequest._raise_access_denied": IAMRequest._raise_access_denied,
+    "IAMRequest._raise_invalid_access_key": IAMRequest._raise_invalid_access_key,
     **{f"{cls.__name__}._determine_resource": getattr(cls, "_determine_resource", None) for cls in _RESOURCE_HOOKS},
 }
 
@@ -799,6 +831,8 @@ def install() -> None:
     S3Response._authenticate_and_authorize_s3_action = _s3_auth
     IAMRequestBase.check_action_permitted = _check_action_permitted
     IAMRequest._create_aws_request = _create_aws_request
+    IAMRequest._raise_access_denied = _raise_access_denied
+    IAMRequest._raise_invalid_access_key = _raise_invalid_access_key
     for cls, determine in _RESOURCE_HOOKS.items():
         cls._determine_resource = determine
     _installed = True

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from gallery_local import lambda_env, moto_hooks
@@ -151,8 +152,10 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
+            # Presigned S3 URLs as SigV4: S3 refuses SigV2 on buckets made since 2020.
+            config = Config(signature_version="s3v4") if service == "s3" else None
             self._clients[service] = boto3.session.Session().client(
-                service, endpoint_url=self.endpoint, region_name=tpl.REGION
+                service, endpoint_url=self.endpoint, region_name=tpl.REGION, config=config
             )
         return self._clients[service]
 
