@@ -42,6 +42,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     ResourceCondition,
     StateTaskServiceCallback,
 )
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client
@@ -335,6 +337,29 @@ def _reflect_execution_status(self: BaseExecutionWorkerCommunication) -> None:
         )
     except Exception:  # the execution's own end must not depend on its event
         log.exception("could not emit the status change of %s", execution.exec_arn)
+
+
+# --- Step Functions: StopExecution aborts a waiting task ------------------------------------------
+# AWS ends a stopped execution at once, as ABORTED. moto marks the program stopped but leaves a
+# .waitForTaskToken task waiting until its timeout, whose error then overwrites the stop: the
+# execution ends FAILED (States.Timeout) long after. Here a stop wakes the waiting tasks and an
+# error that follows a stop leaves it stopped.
+
+_original_set_stop = Environment.set_stop
+_original_set_error = Environment.set_error
+
+
+def _set_stop(self: Environment, stop_date: Any, cause: str | None, error: str | None) -> None:
+    _original_set_stop(self, stop_date, cause, error)
+    pool = getattr(getattr(self, "callback_pool_manager", None), "_pool", None) or {}
+    for endpoint in list(pool.values()):
+        endpoint.interrupt_all()
+
+
+def _set_error(self: Environment, error: Any) -> None:
+    if isinstance(self.program_state(), ProgramStopped):
+        return
+    _original_set_error(self, error)
 
 
 # --- Step Functions: a fault switch for SendTaskSuccess -------------------------------------------
@@ -752,6 +777,8 @@ def _s3_auth(self: S3Response, bucket_name: str | None = None, key_name: str | N
     from moto.s3.exceptions import S3AccessDeniedError
 
     enforcing = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+    if self.method == "OPTIONS":  # a CORS preflight carries no credentials, on AWS too
+        return None
     if not enforcing or "Authorization" in self.headers:
         return _original_s3_auth(self, bucket_name=bucket_name, key_name=key_name)
     query = urlparse(self.uri).query
@@ -788,6 +815,7 @@ ORIGINALS = {
     "StepFunctionResponse.send_task_success": StepFunctionResponse.send_task_success,
     "LambdaBackend.send_sns_message": LambdaBackend.send_sns_message,
     "DynamoHandler.update_item": DynamoHandler.update_item,
+    "Environment.set_error": Environment.set_error,
     "BaseExecutionWorkerCommunication._reflect_execution_status": (
         BaseExecutionWorkerCommunication._reflect_execution_status
     ),
@@ -819,6 +847,8 @@ def install() -> None:
     StepFunctionResponse.send_task_success = _send_task_success
     LambdaBackend.send_sns_message = _send_sns_message
     DynamoHandler.update_item = _update_item
+    Environment.set_stop = _set_stop
+    Environment.set_error = _set_error
     BaseExecutionWorkerCommunication._reflect_execution_status = _reflect_execution_status
     StepFunctionsParserBackend._get_executions = _get_executions
     StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout

@@ -258,19 +258,19 @@ class LocalStack:
         self.function_env: dict[str, dict[str, str]] = {}
         self._function_roles: dict[str, str] = {}
 
-        def sandbox(fn: Any) -> dict[str, str]:
-            env = {
-                **self.runtime_env,
-                **self.function_env.get(fn.function_name, {}),
-                **self.iam.credentials(self._function_roles[fn.function_name]),
-                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
-            }
-            if self.settings.quiet:
-                env.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"})
-            return env
+        moto_hooks.set_sandbox_environment(lambda fn: self.sandbox_environment(fn.function_name))
 
-        moto_hooks.set_sandbox_environment(sandbox)
+    def sandbox_environment(self, function_name: str) -> dict[str, str]:
+        """All a function's handler sees of os.environ while it is imported or runs."""
+        env = {
+            **self.runtime_env,
+            **self.function_env.get(function_name, {}),
+            **self.iam.credentials(self._function_roles[function_name]),
+            "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        }
+        if self.settings.quiet:
+            env.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"})
+        return env
 
     def _create_functions(self) -> None:
         globals_fn = (self.template.get("Globals") or {}).get("Function") or {}
@@ -284,7 +284,7 @@ class LocalStack:
             variables = {k: str(v) for k, v in self.resolver.value({**global_vars, **own_vars}).items()}
             self.function_env[name] = variables
             self._function_roles[name] = self.role_of(logical)
-            fn = lam.create_function(
+            lam.create_function(
                 FunctionName=name,
                 Runtime=props.get("Runtime", "python3.12"),
                 Role=self._function_roles[name],
@@ -296,7 +296,7 @@ class LocalStack:
             )
             moto_hooks.register_function(name, self.root / props["CodeUri"])
             # Imported inside the function's own environment, as its sandbox would at a cold start.
-            with os.environ.function({**self.runtime_env, **variables, "AWS_LAMBDA_FUNCTION_NAME": fn["FunctionName"]}):
+            with os.environ.function(self.sandbox_environment(name)):
                 moto_hooks.load_handler(name, props.get("Handler", "app.handler"))
             for event_name, event in (props.get("Events") or {}).items():
                 ev = self.resolver.value(event.get("Properties") or {})

@@ -240,7 +240,10 @@ def sam_transform(template: dict) -> dict:
     import copy
     import logging
 
-    from samtranslator.translator.transform import transform
+    import boto3
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
 
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
     doc = copy.deepcopy(template)
@@ -250,8 +253,12 @@ def sam_transform(template: dict) -> dict:
             if isinstance(props.get(key), str):
                 props[key] = f"s3://local-artifacts/{props[key]}"
 
-    class NoManagedPolicyNames:
-        def load(self) -> dict:
-            raise ValueError("template.yaml names a managed policy by name; use an ARN or a policy template")
+    def no_managed_policy_names() -> dict:
+        raise ValueError("template.yaml names a managed policy by name; use an ARN or a policy template")
 
-    return transform(doc, {}, NoManagedPolicyNames())
+    # The session names the region; otherwise SAM asks the environment, which may have none.
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
+    try:
+        return translator.translate(doc, parameter_values={}, get_managed_policy_map=no_managed_policy_names)
+    except InvalidDocumentException as e:
+        raise ValueError("; ".join(str(c) for c in e.causes)) from e

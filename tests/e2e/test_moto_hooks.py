@@ -44,7 +44,8 @@ def test_eventbridge_starts_state_machines(stack):
     assert '"states"' not in original and "'states'" not in original, "moto delivers to Step Functions now"
     events = stack.client("events")
     events.put_rule(Name="canary", EventPattern=json.dumps({"source": ["canary.gallery"]}))
-    events.put_targets(Rule="canary", Targets=[{"Id": "sm", "Arn": stack.state_machine_arn}])
+    role = stack.iam.role_arns["PipelineStateMachineUploadRole"]  # may start the pipeline
+    events.put_targets(Rule="canary", Targets=[{"Id": "sm", "Arn": stack.state_machine_arn, "RoleArn": role}])
     try:
         before = {e["executionArn"] for e in stack.executions()}
         events.put_events(
@@ -61,6 +62,26 @@ def test_eventbridge_starts_state_machines(stack):
         events.delete_rule(Name="canary")
 
 
+def _canary_role(stack) -> str:
+    """A role for the canaries' own state machines: it may send their task tokens to SQS."""
+    if "CanaryTasksRole" not in stack.iam.role_arns:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        policy = {
+            "Statement": [{"Effect": "Allow", "Action": ["sqs:SendMessage", "lambda:InvokeFunction"], "Resource": "*"}]
+        }
+        stack.iam.create_role(
+            "CanaryTasksRole",
+            f"{stack.settings.stack_name}-CanaryTasksRole",
+            {"AssumeRolePolicyDocument": trust, "Policies": [{"PolicyName": "canary", "PolicyDocument": policy}]},
+        )
+    return stack.iam.role_arns["CanaryTasksRole"]
+
+
 def _token_machine(stack, name: str, extra: dict) -> tuple[str, str]:
     sqs, sfn = stack.client("sqs"), stack.client("stepfunctions")
     queue = sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -72,7 +93,9 @@ def _token_machine(stack, name: str, extra: dict) -> tuple[str, str]:
         **extra,
     }
     arn = sfn.create_state_machine(
-        name=name, roleArn=stack.role_arn, definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}})
+        name=name,
+        roleArn=_canary_role(stack),
+        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn, name=f"{name}-{time.time_ns()}", input="{}")["executionArn"]
     return queue, execution
@@ -308,3 +331,90 @@ def test_dynamodb_updates_can_be_refused_for_one_principal(stack):
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
     table.update_item(Key=key, UpdateExpression="SET canary = :c", ExpressionAttributeValues={":c": 1})
     table.delete_item(Key=key)
+
+
+def test_stop_execution_aborts_a_waiting_task(stack):
+    original = inspect.getsource(moto_hooks.ORIGINALS["Environment.set_error"])
+    assert "ProgramStopped" not in original, "moto keeps a stopped execution stopped now: the hook can go"
+    sfn = stack.client("stepfunctions")
+    # A task that waits for a token nobody sends (the function answers and forgets it).
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": stack.names.arn("ExecutionEndedFunction"), "Payload": {"t.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 60,
+        "End": True,
+    }
+    machine = sfn.create_state_machine(
+        name="canary-stop",
+        roleArn=_canary_role(stack),
+        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, name=f"stop-{time.time_ns()}", input="{}")["executionArn"]
+    deadline = time.time() + 15
+    while time.time() < deadline and not any(e["type"] == "TaskSubmitted" for e in stack.history(execution)):
+        time.sleep(0.05)
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "RUNNING", (described.get("error"), described.get("cause"))
+    sfn.stop_execution(executionArn=execution, error="Canary", cause="stopped")
+    # Long before the task's own 60 s timeout.
+    assert stack.wait_execution(execution, 15)["status"] == "ABORTED"
+
+
+# ---------------------------------------------------------------- IAM hooks
+
+
+def test_moto_passes_star_as_the_resource_of_most_services(stack):
+    for name in ("DynamoHandler", "SNSResponse", "StepFunctionResponse", "SageMakerRuntimeResponse", "LambdaResponse"):
+        assert moto_hooks.ORIGINALS[f"{name}._determine_resource"] is None, f"moto now determines {name}'s resource"
+    # With the hook, a role scoped to one table reads it (moto alone would refuse it).
+    claim = stack.iam.credentials(stack.iam.role_arns["ClaimVisitFunctionRole"])
+    import boto3
+
+    from gallery_local.iam_local import session_credentials
+
+    ddb = boto3.session.Session(**session_credentials(claim)).client(
+        "dynamodb", endpoint_url=stack.endpoint, region_name="us-east-1"
+    )
+    ddb.get_item(TableName=stack.names.name("VisitsTable"), Key={"visitId": {"S": "0" * 32}})
+
+
+def test_moto_names_actions_after_operations(stack):
+    source = inspect.getsource(moto_hooks.ORIGINALS["IAMRequestBase.check_action_permitted"])
+    assert "_IAM_ACTION" not in source and "InvokeFunction" not in source
+    assert moto_hooks._IAM_ACTION_NAMES["lambda:Invoke"] == "lambda:InvokeFunction"
+
+
+def test_moto_signs_an_empty_body_as_its_parameters():
+    source = inspect.getsource(moto_hooks.ORIGINALS["IAMRequest._create_aws_request"])
+    assert "self._body or self._data" in source, "moto changed how it rebuilds the signed request"
+
+
+def test_moto_answers_refusals_in_xml(stack):
+    assert "AccessDeniedError(" in inspect.getsource(moto_hooks.ORIGINALS["IAMRequest._raise_access_denied"])
+    source = inspect.getsource(moto_hooks.ORIGINALS["IAMRequest._raise_invalid_access_key"])
+    assert "InvalidClientTokenIdError(" in source
+    # JSON services answer in JSON, so botocore reads the error code a handler catches.
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from gallery_local.iam_local import session_credentials
+
+    creds = stack.iam.credentials(stack.iam.role_arns["ClaimVisitFunctionRole"])
+    sfn = boto3.session.Session(**session_credentials(creds)).client(
+        "stepfunctions", endpoint_url=stack.endpoint, region_name="us-east-1"
+    )
+    with pytest.raises(ClientError) as refused:
+        sfn.list_state_machines()
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_moto_authorises_s3_only_from_the_authorization_header(stack):
+    source = inspect.getsource(moto_hooks.ORIGINALS["S3Response._authenticate_and_authorize_s3_action"])
+    assert "X-Amz-Credential" not in source and "policy" not in source.lower()
+    key = "results/canary.png"
+    stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=b"x")
+    url = stack.client("s3").generate_presigned_url("get_object", Params={"Bucket": stack.bucket, "Key": key})
+    import requests
+
+    assert requests.get(url, timeout=10).content == b"x"
