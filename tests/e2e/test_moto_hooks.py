@@ -337,17 +337,22 @@ def test_stop_execution_aborts_a_waiting_task(stack):
     original = inspect.getsource(moto_hooks.ORIGINALS["Environment.set_error"])
     assert "ProgramStopped" not in original, "moto keeps a stopped execution stopped now: the hook can go"
     sfn = stack.client("stepfunctions")
-    # A task that waits for a token nobody sends (the function answers and forgets it).
+    # A task that waits for a token nobody sends (ChoosePortrait answers and forgets it), run with
+    # the pipeline's role, which may invoke it.
+    visit = {"visitId": "c" * 32, "displayId": "1", "theme": "painting"}
     task = {
         "Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-        "Parameters": {"FunctionName": stack.names.arn("ExecutionEndedFunction"), "Payload": {"t.$": "$$.Task.Token"}},
+        "Parameters": {
+            "FunctionName": stack.names.arn("ChoosePortraitFunction"),
+            "Payload": {"visit": visit, "token.$": "$$.Task.Token"},
+        },
         "TimeoutSeconds": 60,
         "End": True,
     }
     machine = sfn.create_state_machine(
         name="canary-stop",
-        roleArn=_canary_role(stack),
+        roleArn=stack.role_of("PipelineStateMachine"),
         definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, name=f"stop-{time.time_ns()}", input="{}")["executionArn"]

@@ -3,7 +3,8 @@ TTL, or a result behind, ends in a named final state on the local stack.
 
 Faults are injected where AWS would produce them: a catalog item without a story, a role that
 cannot write the visit, a throttled SendTaskSuccess, SNS delivering a message twice at once, a
-late notification for a deleted visit, an execution that ends with nothing recorded."""
+late notification for a deleted visit, an execution that ends with nothing recorded, an
+execution stopped from outside."""
 
 from __future__ import annotations
 
@@ -229,9 +230,9 @@ def test_a_callback_after_the_visit_was_deleted_writes_nothing(stack):
     result = stack.wait_execution(arn, 60)
     assert result["status"] == "FAILED"
     names = state_names(stack, arn)
-    assert names[-1] == "Failed" and "SaveResult" not in names
-    failed = [e for e in stack.history(arn) if e["type"] == "TaskFailed"]
-    assert failed and failed[-1]["taskFailedEventDetails"]["error"] == "VisitGone"
+    assert names[-1] == "Failed" and "SaveResult" not in names, names
+    failed = [e["taskFailedEventDetails"] for e in stack.history(arn) if e["type"] == "TaskFailed"]
+    assert failed and failed[0]["error"] == "VisitGone", failed
     assert item(stack, visit_id) is None  # the item stays gone
     assert objects(stack, f"results/{visit_id}") == []
     assert objects(stack, f"inference/swaps/{visit_id}") == []
@@ -258,3 +259,19 @@ def test_an_execution_that_ends_without_a_record_fails_the_visit_through_the_rul
     assert stored["reason"] == "VisitFailed" and stored["message"]
     alerts = until(lambda: [t for t in stack.slack.texts()[slack_before:] if visit_id in t], timeout=30)
     assert alerts and "FAILED" in alerts[0] and "VisitFailed" in alerts[0]
+
+
+def test_an_execution_stopped_from_outside_fails_the_visit_and_alerts(stack):
+    stack.endpoints.inject(stack.swap_endpoint, HANG)
+    slack_before = len(stack.slack.texts())
+    _, created = start(stack, 1)
+    visit_id = created["visitId"]
+    waiting_swap(stack, visit_id)
+    arn = item(stack, visit_id)["executionArn"]
+    stack.client("stepfunctions").stop_execution(executionArn=arn, error="Operator", cause="stopped by hand")
+    assert stack.wait_execution(arn, 30)["status"] == "ABORTED"
+    stored = until(lambda: (lambda v: v if v and v["status"] in FINAL else None)(item(stack, visit_id)), timeout=30)
+    assert stored and stored["status"] == "FAILED" and stored["message"]
+    assert stored["reason"] in ("Operator", "ExecutionAborted")  # moto drops StopExecution's error
+    alerts = until(lambda: [t for t in stack.slack.texts()[slack_before:] if visit_id in t], timeout=30)
+    assert alerts and "FAILED" in alerts[0]
