@@ -435,7 +435,31 @@ def _send_task_success(self: StepFunctionResponse) -> Any:
     if throttled:
         THROTTLED.append(self._get_param("taskToken"))
         raise JsonRESTError("ThrottlingException", "Rate exceeded")
-    return _original_send_task_success(self)
+    with _answer_once(self._get_param("taskToken")):
+        return _original_send_task_success(self)
+
+
+# --- Step Functions: a task token answers once ----------------------------------------------------
+# AWS refuses a second SendTaskSuccess or SendTaskFailure for a task that already has its answer
+# (TaskTimedOut: the task does not exist any more). moto accepts it again and again, which
+# would hide a callback that answers twice.
+
+_answered: set[str] = set()
+_answered_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _answer_once(token: str | None) -> Any:
+    with _answered_lock:  # taken before answering, so that of two answers at once one is refused
+        if token in _answered:
+            raise JsonRESTError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+        _answered.add(token)
+    try:
+        yield
+    except BaseException:
+        with _answered_lock:  # not accepted (unknown token, ...): nothing was answered
+            _answered.discard(token)
+        raise
 
 
 # --- Step Functions: SendTaskFailure keeps its cause --------------------------------------------
@@ -445,9 +469,10 @@ def _send_task_success(self: StepFunctionResponse) -> Any:
 def _send_task_failure(self: StepFunctionResponse) -> Any:
     from moto.core.responses import EmptyResult
 
-    self.stepfunction_backend.send_task_failure(
-        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
-    )
+    with _answer_once(self._get_param("taskToken")):
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
     return EmptyResult()
 
 

@@ -62,61 +62,51 @@ def test_eventbridge_starts_state_machines(stack):
         events.delete_rule(Name="canary")
 
 
-def _canary_role(stack) -> str:
-    """A role for the canaries' own state machines: it may send their task tokens to SQS."""
-    if "CanaryTasksRole" not in stack.iam.role_arns:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
-            ],
-        }
-        policy = {
-            "Statement": [{"Effect": "Allow", "Action": ["sqs:SendMessage", "lambda:InvokeFunction"], "Resource": "*"}]
-        }
-        stack.iam.create_role(
-            "CanaryTasksRole",
-            f"{stack.settings.stack_name}-CanaryTasksRole",
-            {"AssumeRolePolicyDocument": trust, "Policies": [{"PolicyName": "canary", "PolicyDocument": policy}]},
-        )
-    return stack.iam.role_arns["CanaryTasksRole"]
+def _task_tokens(stack, execution: str) -> list[str]:
+    """The task tokens the execution has handed out so far, oldest first."""
+    return [
+        json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
+        for e in stack.history(execution)
+        if e["type"] == "TaskScheduled"
+    ]
 
 
-def _token_machine(stack, name: str, extra: dict) -> tuple[str, str]:
-    sqs, sfn = stack.client("sqs"), stack.client("stepfunctions")
-    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+def _waiting_execution(stack, name: str, **task_fields) -> tuple[str, str]:
+    """(execution, token) of an execution whose task waits for a token nobody sends:
+    ChoosePortrait answers and forgets it. It runs with the pipeline's role, which may invoke it."""
+    sfn = stack.client("stepfunctions")
+    visit = {"visitId": "c" * 32, "displayId": "1", "theme": "painting"}
     task = {
         "Type": "Task",
-        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {
+            "FunctionName": stack.names.arn("ChoosePortraitFunction"),
+            "Payload": {"visit": visit, "token.$": "$$.Task.Token"},
+        },
+        "TimeoutSeconds": 60,
         "End": True,
-        **extra,
+        **task_fields,
     }
-    arn = sfn.create_state_machine(
-        name=name,
-        roleArn=_canary_role(stack),
+    machine = sfn.create_state_machine(
+        name=f"{name}-{time.time_ns()}",
+        roleArn=stack.role_of("PipelineStateMachine"),
         definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
     )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=arn, name=f"{name}-{time.time_ns()}", input="{}")["executionArn"]
-    return queue, execution
-
-
-def _next_token(stack, queue: str) -> str:
+    execution = sfn.start_execution(stateMachineArn=machine, name=name, input="{}")["executionArn"]
     deadline = time.time() + 15
     while time.time() < deadline:
-        msgs = stack.client("sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
-        if msgs:
-            return json.loads(msgs[0]["Body"])["token"]
-    raise AssertionError("no task token arrived")
+        if any(e["type"] == "TaskSubmitted" for e in stack.history(execution)):
+            return execution, _task_tokens(stack, execution)[0]
+        time.sleep(0.05)
+    described = sfn.describe_execution(executionArn=execution)
+    raise AssertionError((described["status"], described.get("error"), described.get("cause")))
 
 
 def test_send_task_failure_keeps_its_cause(stack):
     source = inspect.getsource(moto_hooks.ORIGINALS["StepFunctionResponse.send_task_failure"])
     assert "cause" not in source, "moto passes the cause now: the hook can go"
-    queue, execution = _token_machine(stack, "canary-cause", {"TimeoutSeconds": 30})
-    stack.client("stepfunctions").send_task_failure(
-        taskToken=_next_token(stack, queue), error="Named", cause="readable cause"
-    )
+    execution, token = _waiting_execution(stack, "canary-cause")
+    stack.client("stepfunctions").send_task_failure(taskToken=token, error="Named", cause="readable cause")
     result = stack.wait_execution(execution, 15)
     assert result["status"] == "FAILED" and result["error"] == "Named" and result["cause"] == "readable cause"
 
@@ -125,13 +115,17 @@ def test_a_retried_wait_for_task_token_gets_a_fresh_token(stack):
     assert "update_task_token" not in inspect.getsource(
         moto_hooks.ORIGINALS["StateTaskServiceCallback._evaluate_with_timeout"]
     )
-    queue, execution = _token_machine(
+    execution, first = _waiting_execution(
         stack,
         "canary-retry",
-        {"TimeoutSeconds": 1, "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 1}]},
+        TimeoutSeconds=1,
+        Retry=[{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 1}],
     )
-    first = _next_token(stack, queue)  # never answered: this attempt times out
-    second = _next_token(stack, queue)
+    # The first attempt is never answered and times out; the retried attempt waits on its own token.
+    deadline = time.time() + 15
+    while time.time() < deadline and len(_task_tokens(stack, execution)) < 2:
+        time.sleep(0.05)
+    second = _task_tokens(stack, execution)[1]
     assert second != first
     stack.client("stepfunctions").send_task_success(taskToken=second, output='{"ok": true}')
     assert stack.wait_execution(execution, 15)["status"] == "SUCCEEDED"
@@ -336,34 +330,25 @@ def test_dynamodb_updates_can_be_refused_for_one_principal(stack):
 def test_stop_execution_aborts_a_waiting_task(stack):
     original = inspect.getsource(moto_hooks.ORIGINALS["Environment.set_error"])
     assert "ProgramStopped" not in original, "moto keeps a stopped execution stopped now: the hook can go"
-    sfn = stack.client("stepfunctions")
-    # A task that waits for a token nobody sends (ChoosePortrait answers and forgets it), run with
-    # the pipeline's role, which may invoke it.
-    visit = {"visitId": "c" * 32, "displayId": "1", "theme": "painting"}
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-        "Parameters": {
-            "FunctionName": stack.names.arn("ChoosePortraitFunction"),
-            "Payload": {"visit": visit, "token.$": "$$.Task.Token"},
-        },
-        "TimeoutSeconds": 60,
-        "End": True,
-    }
-    machine = sfn.create_state_machine(
-        name="canary-stop",
-        roleArn=stack.role_of("PipelineStateMachine"),
-        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
-    )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, name=f"stop-{time.time_ns()}", input="{}")["executionArn"]
-    deadline = time.time() + 15
-    while time.time() < deadline and not any(e["type"] == "TaskSubmitted" for e in stack.history(execution)):
-        time.sleep(0.05)
-    described = sfn.describe_execution(executionArn=execution)
-    assert described["status"] == "RUNNING", (described.get("error"), described.get("cause"))
-    sfn.stop_execution(executionArn=execution, error="Canary", cause="stopped")
+    execution, _ = _waiting_execution(stack, "canary-stop")
+    stack.client("stepfunctions").stop_execution(executionArn=execution, error="Canary", cause="stopped")
     # Long before the task's own 60 s timeout.
     assert stack.wait_execution(execution, 15)["status"] == "ABORTED"
+
+
+def test_a_task_token_answers_once(stack):
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    assert "_answered" not in inspect.getsource(StepFunctionsParserBackend.send_task_success)
+    sfn = stack.client("stepfunctions")
+    execution, token = _waiting_execution(stack, "canary-once")
+    sfn.send_task_success(taskToken=token, output='{"first": true}')
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=token, output='{"second": true}')
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_failure(taskToken=token, error="Late", cause="too late")
+    result = stack.wait_execution(execution, 15)
+    assert result["status"] == "SUCCEEDED" and json.loads(result["output"]) == {"first": True}
 
 
 # ---------------------------------------------------------------- IAM hooks
