@@ -804,6 +804,15 @@ def _s3_auth(self: S3Response, bucket_name: str | None = None, key_name: str | N
     enforcing = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
     if self.method == "OPTIONS":  # a CORS preflight carries no credentials, on AWS too
         return None
+    if enforcing and self.method == "POST" and not key_name and self.is_delete_keys():
+        # DeleteObjects is authorised per key (s3:DeleteObject on each key's ARN), not on the
+        # bucket as moto asks; a key the caller may not delete refuses the whole request here.
+        import xmltodict
+
+        objects = xmltodict.parse(self.body or b"<Delete/>").get("Delete", {}).get("Object", [])
+        for obj in objects if isinstance(objects, list) else [objects]:
+            _original_s3_auth(self, bucket_name=bucket_name, key_name=obj["Key"])
+        return None
     if not enforcing or "Authorization" in self.headers:
         return _original_s3_auth(self, bucket_name=bucket_name, key_name=key_name)
     query = urlparse(self.uri).query

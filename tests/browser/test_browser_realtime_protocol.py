@@ -20,8 +20,8 @@ from gallery_local.serve import OPERATOR_PASSWORD, OPERATOR_USER
 
 pytestmark = pytest.mark.timeout(60)
 
-FIELDS = "displayId visitId status imageUrl story title theme reason updatedAt"
-SUBSCRIPTION = "subscription S($d: ID) { onDisplayUpdated(displayId: $d) { displayId status visitId title } }"
+FIELDS = "displayId viewToken status imageUrl story title theme reason updatedAt"
+SUBSCRIPTION = "subscription S($d: ID) { onDisplayUpdated(displayId: $d) { displayId status viewToken title } }"
 RESET = "mutation R($d: ID!) { resetDisplay(displayId: $d) { displayId status updatedAt } }"
 
 
@@ -105,14 +105,14 @@ def test_subscription_over_the_header_subprotocol_filters_by_argument_and_select
         resp = mutate(cfg, RESET, {"d": "4"}, {"Authorization": operator["IdToken"]})
         assert resp.json()["data"]["resetDisplay"]["displayId"] == "4"
         # Only the subscription without an argument gets display 4; fields the mutation did not
-        # select (visitId, title) come as null, fields it selected and the subscriber did not
+        # select (viewToken, title) come as null, fields it selected and the subscriber did not
         # ask for (updatedAt) do not come at all.
         msg = recv(ws)
         assert msg == {
             "type": "data",
             "id": "all",
             "payload": {
-                "data": {"onDisplayUpdated": {"displayId": "4", "status": "DEFAULT", "visitId": None, "title": None}}
+                "data": {"onDisplayUpdated": {"displayId": "4", "status": "DEFAULT", "viewToken": None, "title": None}}
             },
         }
         mutate(cfg, RESET, {"d": "3"}, {"Authorization": operator["IdToken"]})

@@ -34,11 +34,11 @@ def every_item(stack) -> list[dict]:
 
 
 def graphql(stack, query: str, variables: dict | None = None) -> dict:
-    # The wall's credentials: the public API key from /config.json.
+    # The wall's credentials: the public API key that /config.json hands every page.
     resp = requests.post(
         stack.appsync.url,
         json={"query": query, "variables": variables or {}},
-        headers={"x-api-key": "da2-public-wall-key"},
+        headers={"x-api-key": stack.appsync.auth.api_key},
         timeout=10,
     )
     return resp.json()
