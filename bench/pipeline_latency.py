@@ -93,6 +93,13 @@ def main() -> None:
         statuses = [v.status for v in visits]
         concurrent_all = max(finished_epoch(stack, v.visit_id) for v in visits if v.status == "DONE") - started
 
+    # What IAM enforcement costs: the same sequential visits on a stack that checks nothing.
+    with LocalStack(Settings(inference_timeout_seconds=60, enforce_iam=False)) as open_stack:
+        tablet = Tablet(open_stack, 1)
+        for i in range(3):
+            one_visit(open_stack, tablet, photo, THEMES[i % 4])
+        unchecked = [one_visit(open_stack, tablet, photo, THEMES[i % 4])["e2e"] for i in range(args.visits)]
+
     e2e = [r["e2e"] for r in runs]
     p50 = statistics.median(e2e)
     overhead = [1 - r["engine"] / r["e2e"] for r in runs]
@@ -117,6 +124,8 @@ def main() -> None:
         ("8 visits at once: all DONE", f"{statuses.count('DONE')}/8", "8/8"),
         ("8 visits at once: time until the last is DONE", f"{concurrent_all:.2f} s", ""),
         ("8 at once / single p50", f"{concurrent_all / p50:.2f}x", "< 3x"),
+        ("end-to-end p50 without IAM enforcement", f"{statistics.median(unchecked):.2f} s", ""),
+        ("IAM enforced / not enforced, p50", f"{p50 / statistics.median(unchecked):.2f}x", ""),
     ]
     table = "\n".join(
         ["| figure | measured | target |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
@@ -125,7 +134,8 @@ def main() -> None:
         "## Pipeline latency (local stack)\n\n"
         f"Command: `make bench-pipeline` (`.venv/bin/python bench/pipeline_latency.py --visits {args.visits}`)  \n"
         f"Photo: {Path(args.photo).name}, {size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.1f} MP); "
-        f"{args.visits} sequential visits after 3 warm-up visits, then 8 at once on 8 displays.  \n"
+        f"{args.visits} sequential visits after 3 warm-up visits, then 8 at once on 8 displays, IAM "
+        "enforced; then the sequential visits again on a stack without IAM enforcement.  \n"
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"measured {datetime.now().strftime('%Y-%m-%d %H:%M')}.\n\n{table}"
     )

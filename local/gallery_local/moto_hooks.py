@@ -37,7 +37,13 @@ from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.sns.responses import SNSResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_dynamodb,
+    state_task_service_events,
+    state_task_service_sfn,
+    state_task_service_sns,
+    state_task_service_sqs,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     ResourceCondition,
     StateTaskServiceCallback,
@@ -512,6 +518,16 @@ def _evaluate_with_timeout(self: StateTaskServiceCallback, env: Any) -> None:
 # CPU each, under the GIL every other request needs). Clients are thread-safe; reuse them.
 
 _original_boto_client_for = boto_client.boto_client_for
+# Every task integration that calls a service (each imported boto_client_for by name): all of
+# them call with the execution's role, not only the ones the pipeline uses today.
+_TASK_CLIENT_MODULES = (
+    lambda_eval_utils,
+    state_task_service_dynamodb,
+    state_task_service_sns,
+    state_task_service_sqs,
+    state_task_service_events,
+    state_task_service_sfn,
+)
 _sfn_clients: dict[tuple, Any] = {}
 _sfn_clients_lock = threading.Lock()
 
@@ -886,8 +902,8 @@ def install() -> None:
     BaseExecutionWorkerCommunication._reflect_execution_status = _reflect_execution_status
     StepFunctionsParserBackend._get_executions = _get_executions
     StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout
-    lambda_eval_utils.boto_client_for = _cached_boto_client_for
-    state_task_service_dynamodb.boto_client_for = _cached_boto_client_for
+    for module in _TASK_CLIENT_MODULES:
+        module.boto_client_for = _cached_boto_client_for
     AmazonStateLanguageParser.parse = staticmethod(_parse)
     DomainDispatcherApplication.get_backend_for_host = _get_backend_for_host
     RekognitionResponse.detect_faces = _detect_faces
