@@ -42,6 +42,10 @@ def _signed_key(url: str) -> tuple[str, int]:
     return u.path, int(query["Expires"][0]) - int(time.time())
 
 
+TOKEN = "Vw7-kQ2_xN9aLm4RtY8cBe3Hs6Jd1PfZ"  # a view token: 32 URL-safe characters
+VIEW = {"viewToken": TOKEN, "viewExpiresAt": 1795534000}
+
+
 def test_a_done_tile_shows_the_signed_result_and_the_story(aws):
     s3, _ = aws
     tile = display.tile(
@@ -53,8 +57,10 @@ def test_a_done_tile_shows_the_signed_result_and_the_story(aws):
             "resultKey": f"results/{VISIT}.png",
             "portrait": {"portraitId": "mona-lisa", "title": "Lisa, Florence, 1503", "story": "In Florence..."},
         },
+        VIEW,
     )
     url = tile.pop("imageUrl")
+    # visitId is kept in the display's stored state (a delete clears the tile by it) ...
     assert tile == {
         "displayId": "3",
         "visitId": VISIT,
@@ -62,10 +68,17 @@ def test_a_done_tile_shows_the_signed_result_and_the_story(aws):
         "theme": "painting",
         "story": "In Florence...",
         "title": "Lisa, Florence, 1503",
+        "viewToken": TOKEN,
+        "viewExpiresAt": 1795534000,
     }
+    # ... but the image is the wall's copy, named by the view token, and signed for an hour.
     path, valid = _signed_key(url)
-    assert path.endswith(f"/results/{VISIT}.png") and BUCKET in url
+    assert path.endswith(f"/wall/{TOKEN}.png") and BUCKET in url
+    assert VISIT not in url and "results/" not in url
     assert display.IMAGE_URL_SECONDS - 5 <= valid <= display.IMAGE_URL_SECONDS == 3600
+    # What the mutation returns is what subscribed walls receive: never the visit id.
+    selection = display.PUBLISH_RESULT.split("publishResult(input: $input)")[1]
+    assert "viewToken" in selection and "visitId" not in selection
 
 
 def test_a_done_tile_without_story_leaves_it_out(aws):
@@ -79,8 +92,10 @@ def test_a_done_tile_without_story_leaves_it_out(aws):
             "resultKey": f"results/{VISIT}.png",
             "portrait": None,
         },
+        VIEW,
     )
-    assert set(tile) == {"displayId", "visitId", "status", "imageUrl"}
+    assert set(tile) == {"displayId", "visitId", "status", "imageUrl", "viewToken", "viewExpiresAt"}
+    assert _signed_key(tile["imageUrl"])[0].endswith(f"/wall/{TOKEN}.png")
 
 
 @pytest.mark.parametrize(
@@ -104,16 +119,45 @@ def test_an_unsuccessful_tile_shows_the_reason_and_no_image(aws, outcome, reason
 
 def test_current_lists_displays_in_number_order_with_fresh_urls(aws):
     s3, displays = aws
+    live, stale = "L" * 32, "S" * 32
     displays.put_item(Item={"displayId": "10", "status": "DEFAULT"})
     displays.put_item(
-        Item={"displayId": "2", "status": "DONE", "visitId": VISIT, "imageUrl": "https://expired.example/old"}
+        Item={
+            "displayId": "2",
+            "status": "DONE",
+            "visitId": VISIT,
+            "imageUrl": "https://expired.example/old",
+            "viewToken": live,
+            "viewExpiresAt": int(time.time()) + 600,
+            "story": "In Florence...",
+        }
+    )
+    # Still on the wall, but its QR link has expired.
+    displays.put_item(
+        Item={
+            "displayId": "4",
+            "status": "DONE",
+            "visitId": "b" * 32,
+            "viewToken": stale,
+            "viewExpiresAt": int(time.time()) - 1,
+        }
     )
     displays.put_item(Item={"displayId": "1", "status": "REJECTED", "visitId": "a" * 32, "reason": "Please..."})
     got = display.current(s3, displays, BUCKET)
-    assert [d["displayId"] for d in got] == ["1", "2", "10"]
-    assert "imageUrl" not in got[0] and "imageUrl" not in got[2]
+    assert [d["displayId"] for d in got] == ["1", "2", "4", "10"]
+    assert "imageUrl" not in got[0] and "imageUrl" not in got[3]
+    assert got[0]["reason"] == "Please..." and got[1]["story"] == "In Florence..."
+    # Signed now, for the wall's copy: never the stored URL, never a results/ key.
     path, valid = _signed_key(got[1]["imageUrl"])
-    assert path.endswith(f"/results/{VISIT}.png") and valid > 0
+    assert path.endswith(f"/wall/{live}.png") and valid > 0
+    assert got[1]["viewToken"] == live and got[1]["viewExpiresAt"] > time.time()
+    # An expired token still names the wall's image, but is no longer handed out as a link.
+    assert _signed_key(got[2]["imageUrl"])[0].endswith(f"/wall/{stale}.png")
+    assert "viewToken" not in got[2] and "viewExpiresAt" not in got[2]
+    # The list is public: no tile has a visitId, and no visit id appears anywhere in it.
+    assert not any("visitId" in d for d in got)
+    listed = json.dumps(got)
+    assert not any(v in listed for v in (VISIT, "a" * 32, "b" * 32)) and "results/" not in listed
 
 
 class _AppSync(BaseHTTPRequestHandler):

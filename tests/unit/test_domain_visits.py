@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -51,8 +52,16 @@ def test_new_visit_writes_consent_and_ttl(table):
     visit = visits.new_visit(table, 3, "painting", True, 7)
     after = int(time.time())
     assert re.fullmatch(r"[0-9a-f]{32}", visit["visitId"])
+    # The owner secret goes back to the tablet once; the item keeps only its SHA-256.
+    secret = visit.pop("ownerSecret")
+    assert visits.is_token(secret)
     item = stored(table, visit["visitId"])
     assert item == {**visit, "expiresAt": Decimal(visit["expiresAt"])}
+    assert item["ownerHash"] == hashlib.sha256(secret.encode()).hexdigest()
+    assert "ownerSecret" not in item and secret not in repr(item)
+    wrong = secret[:-1] + ("B" if secret.endswith("A") else "A")
+    assert visits.is_owner(item, secret) and not visits.is_owner(item, wrong)
+    assert not visits.is_owner(item, None) and not visits.is_owner(item, item["ownerHash"])
     assert item["displayId"] == "3" and item["theme"] == "painting" and item["status"] == "WAITING_FOR_PHOTO"
     assert item["consent"] is True and item["consentAt"] == item["createdAt"]
     assert re.fullmatch(ISO_MS, item["consentAt"])

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from gallery.visits import VIEW_INDEX
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -337,8 +339,13 @@ def test_api_routes_and_authorizers(resources: dict) -> None:
                 routes[(p["Method"].upper(), p["Path"])] = (name, p.get("Auth", {}).get("Authorizer"))
     assert routes == {
         ("POST", "/visits"): ("CreateVisitFunction", "TabletAuthorizer"),
-        ("GET", "/visits/{visitId}"): ("GetVisitFunction", "NONE"),
+        # A tablet follows its own visit: Cognito, and the handler checks the display.
+        ("GET", "/visits/{visitId}"): ("GetVisitFunction", "TabletAuthorizer"),
+        # The visitor's owner secret (Authorization: Owner <secret>) is checked by the handler.
+        ("GET", "/visits/{visitId}/owner"): ("GetVisitFunction", "NONE"),
         ("DELETE", "/visits/{visitId}"): ("DeleteVisitFunction", "NONE"),
+        # The wall's QR code: public, but it names an expiring view token, never a visit.
+        ("GET", "/views/{viewToken}"): ("GetVisitFunction", "NONE"),
         ("GET", "/displays"): ("ListDisplaysFunction", "NONE"),
         # Operators only: the authorizer admits the pool, the handler the "operators" group.
         ("GET", "/visits"): ("AdminFunction", "TabletAuthorizer"),
@@ -388,12 +395,18 @@ def test_tables(resources: dict) -> None:
     visits = tables["VisitsTable"]["Properties"]
     assert visits["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert visits["KeySchema"] == [{"AttributeName": "visitId", "KeyType": "HASH"}]
-    (gsi,) = visits["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "byDisplay"
-    assert gsi["KeySchema"] == [
+    indexes = {gsi["IndexName"]: gsi for gsi in visits["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"byDisplay", VIEW_INDEX}
+    assert indexes["byDisplay"]["KeySchema"] == [
         {"AttributeName": "displayId", "KeyType": "HASH"},
         {"AttributeName": "createdAt", "KeyType": "RANGE"},
     ]
+    # GET /views/{viewToken} finds the visit by its token; the index holds keys only, so the
+    # handler reads the item itself (consistently) and checks status and expiry there.
+    assert VIEW_INDEX == "byViewToken"
+    assert indexes[VIEW_INDEX]["KeySchema"] == [{"AttributeName": "viewToken", "KeyType": "HASH"}]
+    assert indexes[VIEW_INDEX]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert {"AttributeName": "viewToken", "AttributeType": "S"} in visits["AttributeDefinitions"]
     tokens = tables["TokensTable"]["Properties"]
     assert tokens["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
 
