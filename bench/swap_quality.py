@@ -78,7 +78,7 @@ def identities(embs: dict[str, np.ndarray], same: float = 0.5) -> dict[str, str]
         return n
 
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             if float(np.linalg.norm(embs[a] - embs[b])) < same:
                 parent[root(b)] = root(a)
     return {n: Path(root(n)).stem for n in names}
@@ -99,7 +99,7 @@ class Identity:
         if around is not None:
             x, y, w, h = around
             x0, y0 = max(0, int(x - w)), max(0, int(y - h))
-            rgb = rgb[y0:int(y + 2 * h), x0:int(x + 2 * w)]
+            rgb = rgb[y0 : int(y + 2 * h), x0 : int(x + 2 * w)]
         # HOG wants faces of ~80+ px; bring the crop to a standard size.
         s = 480 / max(rgb.shape[:2])
         if abs(s - 1) > 0.05:
@@ -126,7 +126,7 @@ def pct(values: list[float], q: float) -> float:
 def face_zoom(img: np.ndarray, box: tuple[float, float, float, float], height: int) -> np.ndarray:
     x, y, w, h = box
     x0, y0 = max(0, int(x - 0.35 * w)), max(0, int(y - 0.35 * h))
-    crop = img[y0:int(y + 1.35 * h), x0:int(x + 1.35 * w)]
+    crop = img[y0 : int(y + 1.35 * h), x0 : int(x + 1.35 * w)]
     s = height / crop.shape[0]
     return cv2.resize(crop, (max(1, round(crop.shape[1] * s)), height), interpolation=cv2.INTER_AREA)
 
@@ -146,7 +146,7 @@ def contact_sheet(cells: list[tuple[str, list[np.ndarray]]], path: Path, per_row
     strips = [np.pad(s, ((0, 0), (0, w - s.shape[1] + 6), (0, 0))) for s in strips]
     rows = []
     for i in range(0, len(strips), per_row):
-        row = strips[i:i + per_row]
+        row = strips[i : i + per_row]
         row += [np.zeros((h, w + 6, 3), np.uint8)] * (per_row - len(row))
         rows.append(np.pad(np.concatenate(row, axis=1), ((0, 6), (0, 0), (0, 0))))
     Image.fromarray(np.concatenate(rows, axis=0)).save(path, optimize=False, compress_level=3)
@@ -237,26 +237,42 @@ def main() -> int:
                 m["d_por"].append(float(np.linalg.norm(r_emb - p_emb)))
                 nearest = min(gallery, key=lambda g: float(np.linalg.norm(g[1] - r_emb)))[0]
                 m["top1"].append(nearest == label)
-                rows.append(f"{vname},{pname},{theme},{d_vis:.3f},{m['d_por'][-1]:.3f},{nearest},{total_ms:.1f},"
-                            f"{m['outside'][-1]},{int(m['detected'][-1])}")
+                rows.append(
+                    f"{vname},{pname},{theme},{d_vis:.3f},{m['d_por'][-1]:.3f},{nearest},{total_ms:.1f},"
+                    f"{m['outside'][-1]},{int(m['detected'][-1])}"
+                )
                 zoom_box = detect_faces(pimg)[0].box
                 vis = cv2.resize(crop, (round(crop.shape[1] * 160 / crop.shape[0]), 160), interpolation=cv2.INTER_AREA)
-                cells[theme].append((f"{Path(vname).stem[:12]}>{Path(pname).stem[:12]} d={d_vis:.2f}",
-                                     [vis, face_zoom(pimg, zoom_box, 160), face_zoom(result, zoom_box, 160)]))
+                cells[theme].append(
+                    (
+                        f"{Path(vname).stem[:12]}>{Path(pname).stem[:12]} d={d_vis:.2f}",
+                        [vis, face_zoom(pimg, zoom_box, 160), face_zoom(result, zoom_box, 160)],
+                    )
+                )
 
-    lines = ["## Face engine swap quality", "",
-             "Command: `make bench-quality` (`.venv/bin/python bench/swap_quality.py"
-             + (" --quick" if args.quick else "") + f"`); measured {time.strftime('%Y-%m-%d %H:%M')}.", ""]
-    lines.append(f"{len(visitors)} visitor photos x {len(portraits)} usable portraits x {len(args.themes)} themes; "
-                 f"portraits at {args.size} px, single-threaded (cv2.setNumThreads(1)).")
+    lines = [
+        "## Face engine swap quality",
+        "",
+        "Command: `make bench-quality` (`.venv/bin/python bench/swap_quality.py"
+        + (" --quick" if args.quick else "")
+        + f"`); measured {time.strftime('%Y-%m-%d %H:%M')}.",
+        "",
+    ]
+    lines.append(
+        f"{len(visitors)} visitor photos x {len(portraits)} usable portraits x {len(args.themes)} themes; "
+        f"portraits at {args.size} px, single-threaded (cv2.setNumThreads(1))."
+    )
     if refused_portraits:
         lines.append("Portraits refused by review: " + ", ".join(f"{k} ({v})" for k, v in refused_portraits.items()))
     if refused_photos or swap_refusals:
         refused = {**refused_photos, **swap_refusals}
         lines.append("Photos refused: " + ", ".join(f"{k} ({v})" for k, v in refused.items()))
-    lines += ["", "| theme | n | median d(visitor) | p90 d(visitor) | d(portrait) > 0.6 | top-1 retrieval "
-              "| face detected | max change outside |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| theme | n | median d(visitor) | p90 d(visitor) | d(portrait) > 0.6 | top-1 retrieval "
+        "| face detected | max change outside |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     all_m: dict[str, list] = defaultdict(list)
     for theme in args.themes:
         m = per_theme[theme]
@@ -264,10 +280,18 @@ def main() -> int:
             all_m[k] += v
         lines.append(_row(theme, m))
     lines.append(_row("**all**", all_m))
-    lines += ["", "Time per stage per image, ms (median / p90):", "",
-              "| " + " | ".join(STAGES + ["total"]) + " |", "|" + "---|" * (len(STAGES) + 1)]
-    lines.append("| " + " | ".join(f"{statistics.median(all_m[s]):.1f} / {pct(all_m[s], 90):.1f}"
-                                   for s in STAGES + ["total"]) + " |")
+    lines += [
+        "",
+        "Time per stage per image, ms (median / p90):",
+        "",
+        "| " + " | ".join(STAGES + ["total"]) + " |",
+        "|" + "---|" * (len(STAGES) + 1),
+    ]
+    lines.append(
+        "| "
+        + " | ".join(f"{statistics.median(all_m[s]):.1f} / {pct(all_m[s], 90):.1f}" for s in STAGES + ["total"])
+        + " |"
+    )
     md = "\n".join(lines)
     print(md)
     (args.out / "results.md").write_text(md + "\n")
@@ -287,9 +311,11 @@ def _row(name: str, m: dict[str, list]) -> str:
     if not n:
         return f"| {name} | 0 | | | | | | |"
     share = lambda xs: 100.0 * sum(xs) / max(1, len(xs))  # noqa: E731
-    return (f"| {name} | {n} | {statistics.median(m['d_vis']):.3f} | {pct(m['d_vis'], 90):.3f} "
-            f"| {share([d > 0.6 for d in m['d_por']]):.1f}% | {share(m['top1']):.1f}% "
-            f"| {share(m['detected']):.1f}% | {max(m['outside'])} |")
+    return (
+        f"| {name} | {n} | {statistics.median(m['d_vis']):.3f} | {pct(m['d_vis'], 90):.3f} "
+        f"| {share([d > 0.6 for d in m['d_por']]):.1f}% | {share(m['top1']):.1f}% "
+        f"| {share(m['detected']):.1f}% | {max(m['outside'])} |"
+    )
 
 
 if __name__ == "__main__":
