@@ -130,6 +130,9 @@ class LocalStack:
         self.moto.start()
         self._shutdown.add(self.moto.stop)
         self.endpoint = f"http://127.0.0.1:{port}"
+        # moto's backends are process-wide: a stack started after another in the same process
+        # (a benchmark's second run) starts empty, as a new account would.
+        requests.post(f"{self.endpoint}/moto-api/reset", timeout=10).raise_for_status()
         requests.post(
             f"{self.endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
         ).raise_for_status()
