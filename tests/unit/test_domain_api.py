@@ -5,9 +5,7 @@ sample events of events/ on moto, and the tables are read back to show nothing w
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pytest
 
 from gallery import api
 from gallery.errors import BadRequest, Forbidden
+from tests.unit._functions import function_module
 from tests.unit.conftest import create_visits_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,15 +35,7 @@ def load(name: str) -> dict:
 
 
 def function(function_dir: str) -> Any:
-    path = ROOT / "functions" / function_dir / "app.py"
-    spec = importlib.util.spec_from_file_location(f"api_test_fn_{function_dir}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
+    return function_module(function_dir)
 
 
 def call(module: Any, event: dict) -> tuple[int, dict]:

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import base64
 import copy
-import importlib.util
 import json
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,7 @@ from moto import mock_aws
 
 from gallery import display, keys, runtime, slack, visits
 from gallery.errors import AlreadyClaimed
+from tests.unit._functions import function_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,22 +125,9 @@ class LambdaContext:
     aws_request_id: str = "3e1a6c0b-8f2d-4b7e-9a5c-1d2e3f4a5b6c"
 
 
-_MODULES: dict[str, Any] = {}
-
-
 def handler(function_dir: str):
     """The function's app.handler, imported from its file under a unique module name."""
-    if function_dir not in _MODULES:
-        path = FUNCTIONS / function_dir / "app.py"
-        spec = importlib.util.spec_from_file_location(f"past_life_gallery_fn_{function_dir}", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(path.parent))
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            sys.path.remove(str(path.parent))
-        _MODULES[function_dir] = module
-    return _MODULES[function_dir].handler
+    return function_module(function_dir).handler
 
 
 def invoke(function_dir: str, event: dict) -> Any:

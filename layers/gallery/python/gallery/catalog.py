@@ -6,8 +6,8 @@ import hashlib
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
 
+from gallery import visits as visit_records
 from gallery.errors import NoPortraitAvailable
 
 APPROVED = "APPROVED"
@@ -81,19 +81,15 @@ def remember_traits(visits: Any, visit_id: str, traits: dict) -> bool:
     its TTL). Returns False when the visit is gone or no longer processing."""
     if not traits:
         return True
-    try:
-        visits.update_item(
-            Key={"visitId": visit_id},
-            UpdateExpression="SET faceTraits = :t",
-            ConditionExpression="attribute_exists(visitId) AND #s = :processing",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":t": traits, ":processing": "PROCESSING"},
-        )
-        return True
-    except ClientError as e:
-        if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        return False
+    stored = visit_records.update_if(
+        visits,
+        visit_id,
+        UpdateExpression="SET faceTraits = :t",
+        ConditionExpression="attribute_exists(visitId) AND #s = :processing",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":t": traits, ":processing": visit_records.PROCESSING},
+    )
+    return stored is not None
 
 
 def traits_of(visits: Any, visit_id: str) -> dict:

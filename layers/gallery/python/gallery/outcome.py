@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from gallery import keys, privacy, visits
 from gallery.errors import ERRORS
 
@@ -120,30 +118,22 @@ def execution_ended(visit_table: Any, detail: dict) -> dict | None:
 def _take_pending_alert(visit_table: Any, visit_id: str) -> dict | None:
     """The visit, if a last-resort write left an alert to send; taken once, so a repeated event
     does not alert twice."""
-    try:
-        return visit_table.update_item(
-            Key={"visitId": visit_id},
-            UpdateExpression="REMOVE #p",
-            ConditionExpression="attribute_exists(#p)",
-            ExpressionAttributeNames={"#p": ALERT_PENDING},
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
+    return visits.update_if(
+        visit_table,
+        visit_id,
+        UpdateExpression="REMOVE #p",
+        ConditionExpression="attribute_exists(#p)",
+        ExpressionAttributeNames={"#p": ALERT_PENDING},
+    )
 
 
 def keep_alert_pending(visit_table: Any, visit_id: str) -> None:
     """An alert that could not be sent stays pending, so the retried event sends it."""
-    try:
-        visit_table.update_item(
-            Key={"visitId": visit_id},
-            UpdateExpression="SET #p = :yes",
-            ConditionExpression="attribute_exists(visitId)",
-            ExpressionAttributeNames={"#p": ALERT_PENDING},
-            ExpressionAttributeValues={":yes": True},
-        )
-    except ClientError as e:
-        if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    visits.update_if(
+        visit_table,
+        visit_id,
+        UpdateExpression="SET #p = :yes",
+        ConditionExpression="attribute_exists(visitId)",
+        ExpressionAttributeNames={"#p": ALERT_PENDING},
+        ExpressionAttributeValues={":yes": True},
+    )

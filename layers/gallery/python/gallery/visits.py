@@ -86,25 +86,32 @@ def is_token(value: object) -> bool:
     return isinstance(value, str) and len(value) == 32 and set(value) <= TOKEN_CHARS
 
 
+def update_if(table: Any, visit_id: str, **update: Any) -> dict | None:
+    """update_item with a ConditionExpression: the item as it is now, or None when the condition
+    did not hold (the visit is gone, or not in the state the write is for)."""
+    try:
+        return table.update_item(Key={"visitId": visit_id}, ReturnValues="ALL_NEW", **update)["Attributes"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+
+
 def open_view_link(visits: Any, visit_id: str, seconds: int = VIEW_LINK_SECONDS) -> dict | None:
     """Give a DONE visit a fresh view token for the wall's QR code. The token is not the visit id
     and lets a phone only view, until it expires. None when the visit is no longer DONE (deleted,
     or being deleted): then nothing of it may be shown."""
     token = secrets.token_urlsafe(24)
     until = int(time.time()) + int(seconds)
-    try:
-        visits.update_item(
-            Key={"visitId": visit_id},
-            UpdateExpression="SET viewToken = :t, viewExpiresAt = :e",
-            ConditionExpression="attribute_exists(visitId) AND #s = :done",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":t": token, ":e": until, ":done": DONE},
-        )
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
-    return {"viewToken": token, "viewExpiresAt": until}
+    opened = update_if(
+        visits,
+        visit_id,
+        UpdateExpression="SET viewToken = :t, viewExpiresAt = :e",
+        ConditionExpression="attribute_exists(visitId) AND #s = :done",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":t": token, ":e": until, ":done": DONE},
+    )
+    return None if opened is None else {"viewToken": token, "viewExpiresAt": until}
 
 
 def by_view_token(visits: Any, token: str) -> dict | None:
@@ -184,19 +191,14 @@ def finish(visits: Any, visit_id: str, status: str, fields: dict) -> dict | None
         names[f"#f{i}"] = k
         values[f":f{i}"] = v
         sets.append(f"#f{i} = :f{i}")
-    try:
-        return visits.update_item(
-            Key={"visitId": visit_id},
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression="attribute_exists(visitId) AND #s IN (:waiting, :processing)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
+    return update_if(
+        visits,
+        visit_id,
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression="attribute_exists(visitId) AND #s IN (:waiting, :processing)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
 
 
 def viewer_view(visit: dict) -> dict:
