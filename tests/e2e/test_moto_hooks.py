@@ -12,7 +12,7 @@ import time
 import moto
 import pytest
 
-from gallery_local import moto_hooks
+from gallery_local import moto_hooks, moto_iam_hooks
 from gallery_local.sagemaker_local import HANG
 from tests.e2e.conftest import jpeg
 
@@ -372,7 +372,7 @@ def test_moto_passes_star_as_the_resource_of_most_services(stack):
 def test_moto_names_actions_after_operations(stack):
     source = inspect.getsource(moto_hooks.ORIGINALS["IAMRequestBase.check_action_permitted"])
     assert "_IAM_ACTION" not in source and "InvokeFunction" not in source
-    assert moto_hooks._IAM_ACTION_NAMES["lambda:Invoke"] == "lambda:InvokeFunction"
+    assert moto_iam_hooks._IAM_ACTION_NAMES["lambda:Invoke"] == "lambda:InvokeFunction"
 
 
 def test_moto_signs_an_empty_body_as_its_parameters():
