@@ -219,20 +219,6 @@ def resources_of(template: dict, kind: str) -> dict[str, dict]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
-def function_environment(template: dict, resolver: Resolver) -> dict[str, str]:
-    """The one environment shared by every function. The local stack runs all handlers in one
-    process, so a per-function difference would be a silent bug; refuse it instead."""
-    glob = ((template.get("Globals") or {}).get("Function") or {}).get("Environment", {}).get("Variables", {})
-    env = {k: str(v) for k, v in resolver.value(glob).items()}
-    for logical, fn in resources_of(template, "AWS::Serverless::Function").items():
-        own = (fn.get("Properties", {}).get("Environment") or {}).get("Variables") or {}
-        for k, v in resolver.value(own).items():
-            if k in env and env[k] != str(v):
-                raise ValueError(f"{logical} sets {k}={v!r}, unlike the other functions ({env[k]!r}).")
-            env[k] = str(v)
-    return env
-
-
 def sam_transform(template: dict) -> dict:
     """template.yaml as CloudFormation receives it after SAM's transform: the generated roles
     (policy templates expanded), permissions, rules and stages. Local code paths become s3://
