@@ -69,6 +69,10 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--aws-stack", help="use this deployed stack's Outputs instead of the local stack")
     v.add_argument("--write-config", metavar="FILE", help="with --aws-stack: write the pages' config.json and exit")
     v.set_defaults(func=_serve)
+
+    from gallery_local import catalog_cli
+
+    catalog_cli.add_parser(sub, THEMES)
     return p
 
 
