@@ -116,8 +116,8 @@ def test_a_portrait_without_title_or_story_still_makes_a_portrait(stack):
 
 
 def test_gender_and_age_stay_out_of_execution_history(stack):
-    # The local engine does not guess age or gender; answer DetectFaces as Rekognition does, with
-    # AgeRange and Gender on every face, for this visit.
+    # Pin what DetectFaces answers (AgeRange and Gender on every face, as Rekognition does) for
+    # this visit, so the expected traits do not depend on the local engine's estimates.
     engine, read_s3 = moto_hooks._face_detector, moto_hooks._s3_reader
 
     def with_guesses(data: bytes) -> list[dict]:

@@ -40,7 +40,8 @@ def test_face_details_shape_and_normalisation() -> None:
         assert 50 < d["Confidence"] <= 100
         for attr in ("EyesOpen", "MouthOpen", "Smile"):
             assert isinstance(d[attr]["Value"], bool) and 50 <= d[attr]["Confidence"] <= 100
-        assert "AgeRange" not in d and "Gender" not in d  # not estimated, so not invented
+        assert d["Gender"]["Value"] in {"Male", "Female"} and 50 <= d["Gender"]["Confidence"] <= 100
+        assert 0 <= d["AgeRange"]["Low"] < d["AgeRange"]["High"] <= 90
 
 
 def test_face_details_empty_for_no_face_and_mouth_open_is_seen() -> None:

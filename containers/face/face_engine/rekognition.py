@@ -1,15 +1,17 @@
 """Rekognition DetectFaces (Attributes=ALL) FaceDetails, answered by the local engine.
 
-Only attributes the mesh supports honestly are reported: geometry, pose,
-quality, eyes/mouth open and a smile estimate from the mouth shape.
-AgeRange, Gender, Emotions, Beard and glasses are omitted; guessing them
-would mislead callers.
+Only attributes the engine estimates honestly are reported: geometry, pose,
+quality, eyes/mouth open and a smile estimate from the mouth shape, plus
+AgeRange and Gender from dlib-models' age and gender networks (age_gender.py;
+omitted when their wheel is not installed). Emotions, Beard and glasses are
+omitted; guessing them would mislead callers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import age_gender
 from . import landmarks as lm
 from .detect import Face, detect_faces
 
@@ -58,4 +60,11 @@ def face_detail(face: Face, width: int, height: int) -> dict:
 def face_details(rgb: np.ndarray) -> list[dict]:
     """FaceDetails for every face, largest first (same order as detect_faces)."""
     height, width = rgb.shape[:2]
-    return [face_detail(f, width, height) for f in detect_faces(rgb)]
+    details = []
+    for f in detect_faces(rgb):
+        detail = face_detail(f, width, height)
+        guess = age_gender.estimate(rgb, f.mesh) if f.mesh is not None else None
+        if guess is not None:
+            detail.update(guess.rekognition())
+        details.append(detail)
+    return details
