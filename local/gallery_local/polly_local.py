@@ -3,9 +3,11 @@
 An unchanged boto3 `polly` client pointed at `url` (endpoint_url) gets audio offline. The speech
 comes from libespeak-ng and its voice data bundled in the `espeakng-loader` wheel, through ctypes.
 
-Formats: `pcm` (16-bit signed little-endian mono at SampleRate: 8000 or 16000, default 16000, as
-Polly) is produced. `mp3` and `ogg_vorbis` cannot be encoded with our dependencies, so they are
-answered with a ValidationException naming `pcm`, never with bytes that merely look like audio.
+Formats, with Polly's sample rates and defaults: `pcm` (16-bit signed little-endian mono, 8000 or
+16000 Hz, default 16000), `mp3` and `ogg_vorbis` (8000, 16000, 22050 or 24000 Hz; default 24000 for
+the neural, long-form and generative engines, 22050 for standard), encoded by libsndfile from the
+`soundfile` wheel. `json` (speech marks), `ogg_opus`, `mulaw` and `alaw` are answered with a
+ValidationException naming the formats produced, never with bytes that merely look like audio.
 Voices: Polly voice ids map to eSpeak voices (`VOICES`); an unknown id is a ValidationException as
 in Polly. Engine and LanguageCode are checked for shape but do not change the eSpeak voice.
 """
@@ -41,7 +43,14 @@ VOICES: dict[str, str] = {
     "Brian": "en-gb",
     "Emma": "en-gb",
 }
-PCM_RATES = ("8000", "16000")
+RATES = {
+    "pcm": ("8000", "16000"),
+    "mp3": ("8000", "16000", "22050", "24000"),
+    "ogg_vorbis": ("8000", "16000", "22050", "24000"),
+}
+CONTENT_TYPES = {"pcm": "audio/pcm", "mp3": "audio/mpeg", "ogg_vorbis": "audio/ogg"}
+# libsndfile's container and codec for each compressed format.
+_SOUNDFILE = {"mp3": ("MP3", "MPEG_LAYER_III"), "ogg_vorbis": ("OGG", "VORBIS")}
 FORMATS = ("json", "mp3", "ogg_vorbis", "ogg_opus", "pcm", "mulaw", "alaw")
 ENGINES = ("standard", "neural", "long-form", "generative")
 MAX_CHARS = 3000  # Polly's limit on billed characters per request
@@ -119,10 +128,21 @@ def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     return np.clip(np.round(out), -32768, 32767).astype(np.int16)
 
 
-def synthesize(text: str, voice_id: str, sample_rate: int = 16000) -> bytes:
-    """16-bit mono little-endian PCM of `text` in the eSpeak voice mapped from `voice_id`."""
+def synthesize(text: str, voice_id: str, sample_rate: int = 16000, output_format: str = "pcm") -> bytes:
+    """`text` in the eSpeak voice mapped from `voice_id`: 16-bit mono little-endian PCM, or that
+    audio encoded as mp3 or ogg_vorbis."""
     samples, rate = _espeak().speak(text, VOICES[voice_id])
-    return resample(samples, rate, sample_rate).astype("<i2").tobytes()
+    pcm = resample(samples, rate, sample_rate)
+    if output_format == "pcm":
+        return pcm.astype("<i2").tobytes()
+    import io
+
+    import soundfile
+
+    container, codec = _SOUNDFILE[output_format]
+    out = io.BytesIO()
+    soundfile.write(out, pcm, sample_rate, format=container, subtype=codec)
+    return out.getvalue()
 
 
 class PollyError(Exception):
@@ -131,7 +151,7 @@ class PollyError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _validate(req: dict) -> tuple[str, str, int]:
+def _validate(req: dict) -> tuple[str, str, str, int]:
     text, voice, fmt = req.get("Text"), req.get("VoiceId"), req.get("OutputFormat")
     if not isinstance(text, str) or not text.strip():
         raise PollyError(400, "ValidationException", "Text must be a non-empty string")
@@ -141,17 +161,21 @@ def _validate(req: dict) -> tuple[str, str, int]:
         raise PollyError(400, "ValidationException", "Only TextType 'text' is spoken locally (no SSML)")
     if fmt not in FORMATS:
         raise PollyError(400, "ValidationException", f"OutputFormat must be one of {', '.join(FORMATS)}")
-    if fmt != "pcm":
+    if fmt not in RATES:
         # Polly itself accepts these; locally there is no encoder, and fake bytes would hide it.
-        raise PollyError(400, "ValidationException", f"OutputFormat {fmt} is not produced locally: use pcm")
+        raise PollyError(
+            400, "ValidationException", f"OutputFormat {fmt} is not produced locally: use {', '.join(RATES)}"
+        )
     if voice not in VOICES:
         raise PollyError(400, "ValidationException", f"Voice {voice!r} is not available locally")
-    if req.get("Engine", "standard") not in ENGINES:
+    engine = req.get("Engine", "standard")
+    if engine not in ENGINES:
         raise PollyError(400, "ValidationException", f"Engine must be one of {', '.join(ENGINES)}")
-    rate = req.get("SampleRate", "16000")
-    if rate not in PCM_RATES:
-        raise PollyError(400, "InvalidSampleRateException", f"SampleRate for pcm must be one of {PCM_RATES}")
-    return text, voice, int(rate)
+    default = "16000" if fmt == "pcm" else "22050" if engine == "standard" else "24000"
+    rate = req.get("SampleRate", default)
+    if rate not in RATES[fmt]:
+        raise PollyError(400, "InvalidSampleRateException", f"SampleRate for {fmt} must be one of {RATES[fmt]}")
+    return text, voice, fmt, int(rate)
 
 
 class _Handler(QuietHandler):
@@ -163,8 +187,8 @@ class _Handler(QuietHandler):
             return
         try:
             req = json.loads(raw or b"{}")
-            text, voice, rate = _validate(req)
-            audio = synthesize(text, voice, rate)
+            text, voice, fmt, rate = _validate(req)
+            audio = synthesize(text, voice, rate, fmt)
         except PollyError as e:
             self._error(e)
             return
@@ -174,7 +198,7 @@ class _Handler(QuietHandler):
         except Exception as e:  # noqa: BLE001 - any engine failure is Polly's ServiceFailureException
             self._error(PollyError(500, "ServiceFailureException", str(e)))
             return
-        self.reply(200, audio, "audio/pcm", {"x-amzn-RequestCharacters": str(len(text))})
+        self.reply(200, audio, CONTENT_TYPES[fmt], {"x-amzn-RequestCharacters": str(len(text))})
 
     def _error(self, e: PollyError) -> None:
         # botocore's rest-json parser reads the code from x-amzn-ErrorType and the body's message.
