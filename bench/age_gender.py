@@ -92,8 +92,10 @@ def main() -> int:
             errors.append(abs((band["Low"] + band["High"]) / 2 - age))
             inside += band["Low"] <= age <= band["High"]
             mid = f"{age:g}"
-        rows.append(f"| {name} | {gender} | {g['Value']} ({g['Confidence']:.0f}) | {mid} "
-                    f"| {band['Low']}-{band['High']} | {'yes' if g['Value'] == gender else 'NO'} |")
+        rows.append(
+            f"| {name} | {gender} | {g['Value']} ({g['Confidence']:.0f}) | {mid} "
+            f"| {band['Low']}-{band['High']} | {'yes' if g['Value'] == gender else 'NO'} |"
+        )
     n_age = len(errors)
     lines = [
         "## Age and gender (local Rekognition)",

@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from PIL import Image
 
+from gallery.bedrock_images import base_model, image_family  # facts about Bedrock's model ids
 from gallery_local.http_util import LoopbackService, QuietHandler
 
 DEMO = Path(__file__).resolve().parent / "demo"
@@ -93,7 +94,6 @@ LIFECYCLE: dict[str, str] = {
     "amazon.nova-2-lite-v1:0": "ACTIVE",
 }
 _PROVIDERS = {"stability": "Stability AI", "amazon": "Amazon", "anthropic": "Anthropic"}
-_PROFILE_PREFIXES = ("us", "eu", "apac", "global")
 
 # What the bundled portraits show, judged by eye: (gender, age band, skin tone 0..5 on the
 # catalog's scale very light, light, intermediate, tan, brown, dark).
@@ -121,24 +121,6 @@ class BedrockError(Exception):
 
 def _invalid(message: str) -> BedrockError:
     return BedrockError("ValidationException", message)
-
-
-def base_model(model_id: str) -> str:
-    """The foundation model id behind an id, an ARN or an inference profile id."""
-    model_id = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
-    head, _, rest = model_id.partition(".")
-    return rest if head in _PROFILE_PREFIXES and rest else model_id
-
-
-def image_family(model_id: str) -> str | None:
-    base = base_model(model_id)
-    if base.startswith("stability."):
-        return "stability"
-    if base.startswith("amazon.nova-canvas"):
-        return "nova"
-    if base.startswith("amazon.titan-image"):
-        return "titan"
-    return None
 
 
 @dataclass

@@ -34,16 +34,35 @@ class ModelUnavailable(GalleryError):
     """The model is legacy, unknown or not active: nothing is spent on it."""
 
 
-def family(model_id: str) -> str:
-    """stability | nova | titan, from the model id (an inference profile prefix is allowed)."""
-    base = model_id.split(".", 1)[1] if model_id.split(".", 1)[0] in ("us", "eu", "apac", "global") else model_id
+PROFILE_PREFIXES = ("us", "eu", "apac", "global")  # cross-region inference profiles
+
+
+def base_model(model_id: str) -> str:
+    """The foundation model id behind an id, an ARN or an inference profile id."""
+    model_id = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
+    head, _, rest = model_id.partition(".")
+    return rest if head in PROFILE_PREFIXES and rest else model_id
+
+
+def image_family(model_id: str) -> str | None:
+    """stability | nova | titan, or None for a model that is not one of these image models."""
+    base = base_model(model_id)
     if base.startswith("stability."):
         return "stability"
     if base.startswith("amazon.nova-canvas"):
         return "nova"
     if base.startswith("amazon.titan-image"):
         return "titan"
-    raise ModelUnavailable(f"{model_id} is not an image model this catalog can use (Stability, Nova Canvas, Titan).")
+    return None
+
+
+def family(model_id: str) -> str:
+    found = image_family(model_id)
+    if found is None:
+        raise ModelUnavailable(
+            f"{model_id} is not an image model this catalog can use (Stability, Nova Canvas, Titan)."
+        )
+    return found
 
 
 def image_request(model_id: str, prompt: str, negative_prompt: str, size: dict, seed: int) -> dict:
@@ -111,7 +130,7 @@ def generate(
 
 def check_model(bedrock: Any, model_id: str) -> None:
     """Refuse a model that is not ACTIVE before anything is spent, naming the active ones."""
-    base = model_id.split(".", 1)[1] if model_id.split(".", 1)[0] in ("us", "eu", "apac", "global") else model_id
+    base = base_model(model_id)
     family(model_id)
     try:
         details = bedrock.get_foundation_model(modelIdentifier=base)["modelDetails"]
