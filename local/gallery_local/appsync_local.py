@@ -175,6 +175,8 @@ class LocalAppSync(LoopbackService):
         self._listeners: list[Callable[[str, dict, graphql.DocumentNode], None]] = []
         self.down = False  # True answers 503, to rehearse an AppSync outage
         self.auth: AuthConfig | None = None  # None: any credentials are accepted (see configure_auth)
+        self.api_arn: str | None = None  # None: an IAM caller's SigV4 is checked for shape only
+        self.account_id: str | None = None
         super().__init__(_Handler)
 
     def configure_auth(
@@ -188,7 +190,7 @@ class LocalAppSync(LoopbackService):
 
     def check_iam(self, method: str, url: str, headers: dict, body: bytes) -> None:
         """Raises Unauthorized unless the SigV4 signer may call every root field of the request."""
-        if getattr(self, "api_arn", None) is None:
+        if self.api_arn is None:
             return
         try:
             request = json.loads(body)

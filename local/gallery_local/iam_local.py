@@ -36,7 +36,6 @@ class LocalIam:
         self._credentials: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         self.role_arns: dict[str, str] = {}  # logical id -> ARN
-        self.policies: dict[str, list[dict]] = {}  # role ARN -> resolved policy documents
 
     def create_admin(self) -> dict[str, str]:
         """The local operator: full rights, as the credentials an operator deploys with."""
@@ -54,7 +53,6 @@ class LocalIam:
             AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
             MaxSessionDuration=43200,
         )["Role"]
-        documents = []
         for policy in properties.get("Policies") or []:
             # SAM writes policy templates without a Version; IAM then reads them as 2008-10-17,
             # which differs from 2012-10-17 only in policy variables (none here). moto insists.
@@ -62,12 +60,10 @@ class LocalIam:
             self._client("iam").put_role_policy(
                 RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document)
             )
-            documents.append(document)
         unknown = [p for p in properties.get("ManagedPolicyArns") or [] if p not in _MANAGED_POLICIES_NOT_LOADED]
         if unknown:
             raise ValueError(f"{logical_id} attaches managed policies the local stack cannot evaluate: {unknown}")
         self.role_arns[logical_id] = role["Arn"]
-        self.policies[role["Arn"]] = documents
         return role["Arn"]
 
     def credentials(self, role_arn: str) -> dict[str, str]:
@@ -117,18 +113,10 @@ class LocalIam:
             )
 
     def allows(self, role_arn: str | None, action: str, resource: str) -> bool:
-        """Whether a role's policies, as they are now, allow one action on one resource: for the
-        hops AWS authorises without a signed request (an EventBridge target's role)."""
-        from moto.iam.access_control import IAMPolicy, PermissionResult
+        """Whether a role allows one action on one resource now (no role allows nothing)."""
+        from gallery_local.signatures import role_allows
 
-        if not role_arn:
-            return False
-        name = role_arn.rsplit("/", 1)[1]
-        results = []
-        for policy_name in self._client("iam").list_role_policies(RoleName=name)["PolicyNames"]:
-            doc = self._client("iam").get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-            results.append(IAMPolicy(json.dumps(doc)).is_action_permitted(action, resource))
-        return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
+        return bool(role_arn) and role_allows(role_arn, action, resource)
 
 
 def session_credentials(credentials: dict[str, str] | None) -> dict[str, str]:

@@ -38,9 +38,26 @@ def _signer(account_id: str, access_key_id: str, token: str | None) -> Any:
         raise Refused(f"unknown access key {access_key_id}") from e
 
 
-def _allowed(signer: Any, action: str, resource: str) -> bool:
-    results = [IAMPolicy(p).is_action_permitted(action, resource) for p in signer.collect_policies()]
+def allowed(policies: list, action: str, resource: str) -> bool:
+    """IAM's decision over a principal's policies: no explicit deny, and some allow."""
+    results = [IAMPolicy(p).is_action_permitted(action, resource) for p in policies]
     return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
+
+
+def _allowed(signer: Any, action: str, resource: str) -> bool:
+    return allowed(signer.collect_policies(), action, resource)
+
+
+def role_allows(role_arn: str, action: str, resource: str) -> bool:
+    """A role's decision, from its policies as moto holds them now, for the hops AWS authorises
+    without a signed request (an EventBridge rule's target role)."""
+    from moto.iam.models import iam_backends
+
+    account_id, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
+    backend = iam_backends[account_id]["aws"]
+    policies = [backend.get_role_policy(name, p)[1] for p in backend.list_role_policies(name)]
+    policies += backend.list_attached_role_policies(name)[0]
+    return allowed(policies, action, resource)
 
 
 def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
