@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from gallery_local import moto_hooks
+from gallery_local import demo_catalog, moto_hooks
 from gallery_local.stack import LocalStack, Settings
 
 # Short enough that the endpoint-timeout test stays quick, long enough for eight visits at
@@ -15,9 +15,14 @@ from gallery_local.stack import LocalStack, Settings
 INFERENCE_TIMEOUT_SECONDS = 12
 
 
+# Approved portraits per theme, made through the catalog workflow as `make demo` makes them.
+CATALOG_PER_THEME = 4
+
+
 @pytest.fixture(scope="session")
 def stack():
     with LocalStack(Settings(inference_timeout_seconds=INFERENCE_TIMEOUT_SECONDS)) as s:
+        demo_catalog.build(s, per_theme=CATALOG_PER_THEME)
         yield s
 
 

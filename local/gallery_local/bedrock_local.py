@@ -37,6 +37,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -549,7 +550,8 @@ def _field_text(name: str, s: dict) -> str:
 def write_story(request: dict) -> str:
     """The offline answer: JSON with the fields asked for (by schema or by name in the prompt),
     or plain text."""
-    s = _subject(request["all_text"])
+    # The subject is in the user's prompt; the system prompt describes the card, not the person.
+    s = _subject(request["prompt"] or request["all_text"])
     fields: list[str] = []
     if request["schema"]:
         fields = list((request["schema"].get("properties") or {}).keys())
@@ -586,6 +588,10 @@ class BedrockRuntime(LoopbackService):
         self.calls: list[Call] = []
         self.lifecycle: dict[str, str] = dict(LIFECYCLE)
         self.refuse_legacy = False  # True: as for an account that never used a legacy model
+        # Set by the local stack: checks the caller's SigV4 signature and IAM permission as AWS
+        # does, (method, url, headers, body, action, resources) -> None or PermissionError.
+        self.authorize: Callable[[str, str, dict, bytes, str, list[str]], None] | None = None
+        self.region, self.account_id = "us-east-1", "123456789012"
         self.lock = threading.Lock()
         self._faults = _Faults()
         super().__init__(_Handler, port)
@@ -628,12 +634,14 @@ class BedrockRuntime(LoopbackService):
         try:
             if h.headers.get("Authorization", "").split(" ", 1)[0] != "AWS4-HMAC-SHA256":
                 raise BedrockError("AccessDeniedException", "Missing Authentication Token")
+            raw = h.body() if method == "POST" else b""
+            self._check_caller(h, method, parts, raw)
             if method == "GET" and parts[0] == "foundation-models":
                 answer = self._models(unquote(parts[1]) if len(parts) > 1 else None, parse_qs(urlsplit(h.path).query))
             elif method == "POST" and len(parts) == 3 and parts[0] == "model" and parts[2] in ("invoke", "converse"):
                 model_id = unquote(parts[1])
                 try:
-                    body = json.loads(h.body() or b"null")
+                    body = json.loads(raw or b"null")
                 except ValueError:
                     raise _invalid("Malformed input request: the body is not JSON.") from None
                 if not isinstance(body, dict):
@@ -650,6 +658,31 @@ class BedrockRuntime(LoopbackService):
             )
             return
         h.reply(200, json.dumps(answer, ensure_ascii=False).encode(), headers={"x-amzn-RequestId": str(uuid.uuid4())})
+
+    def resources(self, model_id: str) -> list[str]:
+        """What IAM checks for a call to a model: an inference profile and the model it routes to."""
+        base = base_model(model_id)
+        model = f"arn:aws:bedrock:{self.region}::foundation-model/{base}"
+        if base == model_id:
+            return [model]
+        return [f"arn:aws:bedrock:{self.region}:{self.account_id}:inference-profile/{model_id}", model]
+
+    def _check_caller(self, h: QuietHandler, method: str, parts: list[str], body: bytes) -> None:
+        if self.authorize is None:
+            return
+        if parts[0] == "foundation-models" and len(parts) > 1:
+            action, resources = "bedrock:GetFoundationModel", self.resources(unquote(parts[1]))
+        elif parts[0] == "foundation-models":
+            action, resources = "bedrock:ListFoundationModels", ["*"]
+        elif parts[0] == "model" and len(parts) == 3:
+            # Converse is authorised as InvokeModel.
+            action, resources = "bedrock:InvokeModel", self.resources(unquote(parts[1]))
+        else:
+            return
+        try:
+            self.authorize(method, self.url + h.path, dict(h.headers), body, action, resources)
+        except PermissionError as e:
+            raise BedrockError("AccessDeniedException", str(e)) from None
 
     def _record(self, call: Call) -> None:
         with self.lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -26,10 +27,15 @@ def _demo(args: argparse.Namespace) -> int:
         jobs = [demo.Job(Path(args.photo), args.display, args.theme)]
     else:
         jobs = demo.bundled_jobs()
-    print(f"Starting the local stack and sending {len(jobs)} visit(s) through it...", flush=True)
-    visits = demo.run(jobs, Path(args.out), concurrent=args.concurrent)
-    print(demo.table(visits))
-    print(f"\nResult images: {Path(args.out).resolve()}")
+    print(f"Starting the local stack and sending {len(jobs)} visit(s) through it...", file=sys.stderr, flush=True)
+    details: list[dict] = []
+    visits = demo.run(jobs, Path(args.out), concurrent=args.concurrent, details=details)
+    if args.json:
+        for d in details:
+            print(json.dumps(d, ensure_ascii=False, default=str))
+    else:
+        print(demo.table(visits))
+        print(f"\nResult images: {Path(args.out).resolve()}")
     return 0 if all(v.status in ("DONE", "REJECTED") for v in visits) else 1
 
 
@@ -55,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--display", type=int, default=1, help="display for --photo")
     d.add_argument("--out", default="out", help="where result PNGs go (default: out/)")
     d.add_argument("--concurrent", action="store_true", help="send the visits at the same time")
+    d.add_argument("--json", action="store_true", help="print one JSON object per visit instead of a table")
     d.set_defaults(func=_demo)
 
     s = sub.add_parser("swap", help="preview the face engine on one photo and portrait")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import mimetypes
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from gallery import visits as visit_records
+from gallery_local import catalog_store, demo_catalog
 from gallery_local.stack import LocalStack, Settings
 from gallery_local.tablet import Tablet, Visit
 
@@ -32,9 +35,29 @@ def bundled_jobs() -> list[Job]:
     return [Job(DEMO / "photos" / name, display, theme) for name, display, theme in BUNDLED]
 
 
-def run(jobs: list[Job], out_dir: Path, concurrent: bool = False) -> list[Visit]:
+def ensure_catalog(stack: LocalStack, themes: set[str]) -> None:
+    """The catalog in the data folder when it has approved portraits of these themes; otherwise
+    a small one made through the catalog workflow (and kept for the next run)."""
+    missing = tuple(sorted(themes - demo_catalog.approved_themes(stack)))
+    if not missing:
+        return
+    print(
+        f"No approved portraits for {', '.join(missing)} in {stack.settings.data_dir}: generating"
+        f" {demo_catalog.PER_THEME} per theme through the catalog workflow (local Bedrock and Polly),"
+        " and approving what passes the automatic review...",
+        file=sys.stderr,
+        flush=True,
+    )
+    for theme, p in demo_catalog.build(stack, missing).items():
+        print(f"  {theme}: {p.line()}", file=sys.stderr, flush=True)
+
+
+def run(jobs: list[Job], out_dir: Path, concurrent: bool = False, details: list[dict] | None = None) -> list[Visit]:
+    """Send the jobs' photos through the pipeline. With `details`, each visit's record (see
+    `record`) is appended to it."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with LocalStack(Settings()) as stack:
+    with LocalStack(Settings(data_dir=catalog_store.DATA_DIR)) as stack:
+        ensure_catalog(stack, {job.theme for job in jobs})
         tablets = {job.display: Tablet(stack, job.display) for job in jobs}
 
         def one(job: Job) -> Visit:
@@ -46,8 +69,36 @@ def run(jobs: list[Job], out_dir: Path, concurrent: bool = False) -> list[Visit]
 
         if concurrent:
             with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-                return list(pool.map(one, jobs))
-        return [one(job) for job in jobs]
+                visits = list(pool.map(one, jobs))
+        else:
+            visits = [one(job) for job in jobs]
+        if details is not None:
+            details += [record(stack, v) for v in visits]
+        return visits
+
+
+def record(stack: LocalStack, visit: Visit) -> dict:
+    """What `gallery demo --json` prints for one visit: how it ended, the portrait and how it
+    matched the visitor (from the visit item, as an operator reads it), and the stage times."""
+    item = stack.table("VisitsTable").get_item(Key={"visitId": visit.visit_id}, ConsistentRead=True).get("Item")
+    item = visit_records.plain(item or {})
+    match = item.get("match") or {}
+    return {
+        "visitId": visit.visit_id,
+        "display": visit.display_id,
+        "theme": visit.theme,
+        "status": visit.status,
+        "reason": item.get("reason") or visit.view.get("reason"),
+        "language": item.get("language"),
+        "portraitId": item.get("portraitId"),
+        "title": item.get("title"),
+        "portraitGender": match.get("gender"),
+        "portraitAgeBand": match.get("ageBand"),
+        "portraitSkinTone": match.get("skinTone"),
+        "rung": match.get("rung"),
+        "timings": item.get("timings") or visit.view.get("timings") or {},
+        "seconds": round(visit.seconds, 3),
+    }
 
 
 def table(visits: list[Visit]) -> str:

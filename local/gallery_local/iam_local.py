@@ -36,6 +36,7 @@ class LocalIam:
         self._credentials: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         self.role_arns: dict[str, str] = {}  # logical id -> ARN
+        self.enforced = False
 
     def create_admin(self) -> dict[str, str]:
         """The local operator: full rights, as the credentials an operator deploys with."""
@@ -84,6 +85,7 @@ class LocalIam:
         """From the next request on, moto authorises every request (or stops doing so)."""
         count = "0" if on else "inf"
         requests.post(f"{self.moto_endpoint}/moto-api/reset-auth", data=count, timeout=10).raise_for_status()
+        self.enforced = on  # the local services outside moto (Bedrock, Polly) follow it
 
     def remove_statement(self, role_arn: str, predicate: Any) -> list[dict]:
         """Drop the statements for which predicate(statement) is true from a role's inline

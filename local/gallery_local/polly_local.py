@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import json
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
@@ -186,6 +187,7 @@ class _Handler(QuietHandler):
             self._error(PollyError(404, "UnknownOperationException", f"No operation at {path}"))
             return
         try:
+            self.server.app.check_caller(self, raw)
             req = json.loads(raw or b"{}")
             text, voice, fmt, rate = _validate(req)
             audio = synthesize(text, voice, rate, fmt)
@@ -210,7 +212,23 @@ class PollyLocal(LoopbackService):
     """Start it, then `boto3.client("polly", endpoint_url=polly.url)`."""
 
     def __init__(self, port: int = 0) -> None:
+        # Set by the local stack: checks the caller's SigV4 signature and IAM permission as AWS
+        # does, (method, url, headers, body, action, resources) -> None or PermissionError.
+        self.authorize: Callable[[str, str, dict, bytes, str, list[str]], None] | None = None
+        self.region, self.account_id = "us-east-1", "123456789012"
         super().__init__(_Handler, port)
+
+    def check_caller(self, h: QuietHandler, body: bytes) -> None:
+        if h.headers.get("Authorization", "").split(" ", 1)[0] != "AWS4-HMAC-SHA256":
+            raise PollyError(403, "AccessDeniedException", "Missing Authentication Token")
+        if self.authorize is None:
+            return
+        # SynthesizeSpeech's only resource type is the lexicon.
+        lexicon = f"arn:aws:polly:{self.region}:{self.account_id}:lexicon/*"
+        try:
+            self.authorize("POST", self.url + h.path, dict(h.headers), body, "polly:SynthesizeSpeech", [lexicon])
+        except PermissionError as e:
+            raise PollyError(403, "AccessDeniedException", str(e)) from None
 
     @property
     def url(self) -> str:

@@ -31,7 +31,12 @@ OPERATORS_GROUP = "operators"
 DEFAULT_PORT = 8000
 # The AWS console's page of one Step Functions execution.
 AWS_EXECUTION_URL = "https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{arn}"
-PAGES = {"/tablet": "tablet/index.html", "/wall": "wall/index.html", "/admin": "admin/index.html"}
+PAGES = {
+    "/tablet": "tablet/index.html",
+    "/wall": "wall/index.html",
+    "/admin": "admin/index.html",
+    "/admin/catalog": "admin/catalog/index.html",
+}
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Urls:
             "tablet": f"{self.base}/tablet",
             "wall": f"{self.base}/wall?displays=1-8",
             "admin": f"{self.base}/admin",
+            "catalog": f"{self.base}/admin/catalog",
             "visitor": f"{self.base}/v/#view={{viewToken}}",
         }
 
@@ -147,6 +153,7 @@ class Serve:
             f"  Tablet         {pages['tablet']}",
             f"  Display wall   {pages['wall']}   (one display: ?displays=3)",
             f"  Admin panel    {pages['admin']}",
+            f"  Catalog review {pages['catalog']}   (operators approve or reject portraits)",
             f"  Visitor page   {pages['visitor']}   (the QR codes on the wall open it)",
             "",
             f"  Tablets:   tablet-1 ... tablet-8, password {TABLET_PASSWORD}  (tablet-N feeds display N)",
@@ -249,21 +256,36 @@ _TYPES = {
 }
 
 
-def run(port: int = DEFAULT_PORT, aws_stack: str | None = None, write_config: str | None = None) -> int:
-    """The CLI: start everything, print the URLs and credentials, and run until Ctrl-C."""
+def run(
+    port: int = DEFAULT_PORT,
+    aws_stack: str | None = None,
+    write_config: str | None = None,
+    open_path: str | None = None,
+) -> int:
+    """The CLI: start everything, print the URLs and credentials, and run until Ctrl-C. The
+    catalog comes from the data folder, and what operators decide on the review page is kept
+    there when the server stops. With open_path, that page opens in the browser."""
     if aws_stack:
         return _aws(aws_stack, write_config, port)
+    from gallery_local import catalog_store
     from gallery_local.stack import Settings
 
     _stop_on_sigterm()
     print("Starting the local stack (moto, the face engine, AppSync, the API)...", flush=True)
-    with LocalStack(Settings()) as stack, Serve(stack, port=port) as serve:
+    with LocalStack(Settings(data_dir=catalog_store.DATA_DIR)) as stack, Serve(stack, port=port) as serve:
         print(serve.banner(), flush=True)
+        if open_path:
+            import webbrowser
+
+            webbrowser.open(serve.urls.base + open_path)
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             print("\nStopping...", flush=True)
+        finally:
+            saved = catalog_store.save(stack, catalog_store.DATA_DIR)
+            print(f"Catalog kept in {catalog_store.DATA_DIR} ({saved} items).", flush=True)
     return 0
 
 

@@ -21,8 +21,10 @@ from gallery_local import lambda_env, moto_hooks
 from gallery_local import template as tpl
 from gallery_local.api_local import CognitoVerifier, LocalApi, Route
 from gallery_local.appsync_local import LocalAppSync
+from gallery_local.bedrock_local import BedrockRuntime
 from gallery_local.http_util import free_port
 from gallery_local.iam_local import LocalIam
+from gallery_local.polly_local import PollyLocal
 from gallery_local.sagemaker_local import AsyncEndpoints, EngineProcess
 from gallery_local.shutdown import Shutdown
 from gallery_local.slack_receiver import SlackReceiver
@@ -41,6 +43,11 @@ class Settings:
     # Every principal signs with its own credentials and moto refuses what its role does not
     # allow. Off only to tell an IAM problem from another one while debugging.
     enforce_iam: bool = True
+    # Where the operators' catalog is kept between runs (loaded at start); None keeps nothing.
+    data_dir: Path | None = None
+    # The catalog's Bedrock models (template parameters); None keeps the template's defaults.
+    catalog_image_model: str | None = None
+    catalog_text_model: str | None = None  # with its inference profile, e.g. "us.anthropic..."
 
 
 class LocalStack:
@@ -76,6 +83,7 @@ class LocalStack:
             Name=f"{self.settings.stack_name}/slack-webhook", SecretString=self.slack.webhook_url
         )["ARN"]
         self.parameters = {
+            **self._catalog_model_parameters(),
             "Stage": "dev",
             "SlackWebhookSecretArn": secret_arn,
             "EngineImageUri": f"{tpl.ACCOUNT}.dkr.ecr.{tpl.REGION}.amazonaws.com/past-life-gallery/face:local",
@@ -104,15 +112,17 @@ class LocalStack:
             api_arn=self.names.get_att("GraphQLApi", "Arn"),
             account_id=tpl.ACCOUNT,
         )
+        self._start_model_services()
         self._set_function_environment()
         self._create_functions()
         self._start_engine()
         self._create_endpoints()
-        self._create_state_machine()
+        self._create_state_machines()
         self._start_api()
-        from gallery_local import catalog_seed
+        if self.settings.data_dir:
+            from gallery_local import catalog_store
 
-        self.catalog = catalog_seed.seed(self)
+            catalog_store.load(self, self.settings.data_dir)
         if self.settings.enforce_iam:
             self.iam.enforce()
             self._shutdown.add(lambda: self.iam.enforce(False))
@@ -157,10 +167,50 @@ class LocalStack:
         if service not in self._clients:
             # Presigned S3 URLs as SigV4: S3 refuses SigV2 on buckets made since 2020.
             config = Config(signature_version="s3v4") if service == "s3" else None
+            endpoint = getattr(self, "service_endpoints", {}).get(service, self.endpoint)
             self._clients[service] = boto3.session.Session().client(
-                service, endpoint_url=self.endpoint, region_name=tpl.REGION, config=config
+                service, endpoint_url=endpoint, region_name=tpl.REGION, config=config
             )
         return self._clients[service]
+
+    def _catalog_model_parameters(self) -> dict[str, str]:
+        from gallery.bedrock_images import PROFILE_PREFIXES, base_model
+
+        params = {}
+        if self.settings.catalog_image_model:
+            params["CatalogImageModelId"] = self.settings.catalog_image_model
+        text = self.settings.catalog_text_model
+        if text:
+            prefix = text.split(".", 1)[0]
+            if prefix not in PROFILE_PREFIXES:
+                profiles = ", ".join(PROFILE_PREFIXES)
+                raise ValueError(f"{text}: call the text model through an inference profile ({profiles}).")
+            params.update(CatalogTextModelId=base_model(text), CatalogTextInferenceProfile=prefix)
+        return params
+
+    def _start_model_services(self) -> None:
+        """Bedrock (runtime and the model lifecycle) and Polly on loopback, each checking the
+        caller's signature and IAM permission as AWS does."""
+        from gallery_local import signatures
+
+        def authorize(method: str, url: str, headers: dict, body: bytes, action: str, resources: list[str]) -> None:
+            if not self.iam.enforced:
+                return
+            try:
+                signatures.check_header_signed(tpl.ACCOUNT, method, url, headers, body, action, resources)
+            except (signatures.Refused, KeyError, ValueError) as e:
+                raise PermissionError(f"User is not authorized to perform: {action} ({e})") from None
+
+        self.bedrock = BedrockRuntime().start()
+        self.polly = PollyLocal().start()
+        for service in (self.bedrock, self.polly):
+            service.region, service.account_id, service.authorize = tpl.REGION, tpl.ACCOUNT, authorize
+            self._shutdown.add(service.stop)
+        self.service_endpoints = {
+            "bedrock-runtime": self.bedrock.url,
+            "bedrock": self.bedrock.url,
+            "polly": self.polly.url,
+        }
 
     def props(self, logical_id: str) -> dict:
         return self.resolver.value(self.template["Resources"][logical_id].get("Properties") or {})
@@ -253,6 +303,10 @@ class LocalStack:
             "AWS_REGION": tpl.REGION,
             "AWS_DEFAULT_REGION": tpl.REGION,
             "AWS_ENDPOINT_URL": self.endpoint,
+            # Services moto does not answer well enough are local endpoints of their own.
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.bedrock.url,
+            "AWS_ENDPOINT_URL_BEDROCK": self.bedrock.url,
+            "AWS_ENDPOINT_URL_POLLY": self.polly.url,
             # X-Ray and CloudWatch metrics have no local backend.
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
@@ -395,8 +449,9 @@ class LocalStack:
         self.swap_endpoint = self.names.get_att("SwapEndpoint", "EndpointName")
         self.restore_endpoint = self.names.get_att("RestoreEndpoint", "EndpointName")
 
-    def _create_state_machine(self) -> None:
+    def _create_state_machines(self) -> None:
         sfn, events = self.client("stepfunctions"), self.client("events")
+        self.state_machine_arns: dict[str, str] = {}
         for logical, res in tpl.resources_of(self.template, "AWS::Serverless::StateMachine").items():
             props = res["Properties"]
             definition = (self.root / props["DefinitionUri"]).read_text()
@@ -408,7 +463,7 @@ class LocalStack:
                 roleArn=self.role_of(logical),
                 type=props.get("Type", "STANDARD"),
             )["stateMachineArn"]
-            self.state_machine_arn = arn
+            self.state_machine_arns[logical] = arn
             for event_name, event in (props.get("Events") or {}).items():
                 if event["Type"] != "EventBridgeRule":
                     continue
@@ -428,6 +483,15 @@ class LocalStack:
         self._shutdown.add(self.api.stop)
 
     # ------------------------------------------------------------------ what tablets and tests do
+    @property
+    def state_machine_arn(self) -> str:
+        """The visit pipeline."""
+        return self.state_machine_arns["PipelineStateMachine"]
+
+    @property
+    def catalog_state_machine_arn(self) -> str:
+        return self.state_machine_arns["CatalogStateMachine"]
+
     @property
     def bucket(self) -> str:
         return self.names.name("PhotoBucket")

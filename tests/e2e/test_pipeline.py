@@ -78,7 +78,8 @@ def test_a_visit_becomes_a_portrait(stack):
 
     # The result is the chosen portrait with a face in it, not a copy of either input.
     result = np.asarray(Image.open(io.BytesIO(visit.image)).convert("RGB"))
-    portrait_key = next(c["key"] for c in stack.catalog if c["portraitId"] == stored["portraitId"])
+    chosen = {"theme": "painting", "portraitId": stored["portraitId"]}
+    portrait_key = stack.table("CatalogTable").get_item(Key=chosen)["Item"]["key"]
     portrait = np.asarray(
         Image.open(
             io.BytesIO(stack.client("s3").get_object(Bucket=stack.bucket, Key=portrait_key)["Body"].read())

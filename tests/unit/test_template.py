@@ -46,7 +46,11 @@ FUNCTIONS = {
     "DeleteVisitFunction": "delete_visit",
     "ListDisplaysFunction": "list_displays",
     "AdminFunction": "admin",
+    "CatalogAdminFunction": "catalog_admin",
     "ExecutionEndedFunction": "execution_ended",
+    "CatalogCheckModelsFunction": "catalog_check_models",
+    "CatalogGenerateFunction": "catalog_generate",
+    "CatalogAutoReviewFunction": "catalog_auto_review",
 }
 
 SHARED_ENV = {
@@ -55,6 +59,8 @@ SHARED_ENV = {
     "TOKENS_TABLE": {"Ref": "TokensTable"},
     "DISPLAYS_TABLE": {"Ref": "DisplaysTable"},
     "PHOTO_BUCKET": {"Ref": "PhotoBucket"},
+    "CATALOG_IMAGE_MODEL": {"Ref": "CatalogImageModelId"},
+    "CATALOG_TEXT_MODEL": {"Fn::Sub": "${CatalogTextInferenceProfile}.${CatalogTextModelId}"},
     "SWAP_ENDPOINT": {"Fn::GetAtt": ["SwapEndpoint", "EndpointName"]},
     "RESTORE_ENDPOINT": {"Fn::GetAtt": ["RestoreEndpoint", "EndpointName"]},
     "GRAPHQL_URL": {"Fn::GetAtt": ["GraphQLApi", "GraphQLUrl"]},
@@ -69,6 +75,13 @@ SHARED_ENV = {
     "LOG_LEVEL": "INFO",
 }
 
+# Each state machine's DefinitionSubstitutions: the contract between template and definition.
+CATALOG_SUBSTITUTION_KEYS = {
+    "CatalogCheckModelsFunctionArn",
+    "CatalogGenerateFunctionArn",
+    "CatalogAutoReviewFunctionArn",
+    "CatalogTableName",
+}
 SUBSTITUTION_KEYS = {
     "ClaimVisitFunctionArn",
     "CropFaceFunctionArn",
@@ -139,9 +152,19 @@ def resources(template: dict) -> dict:
     return template["Resources"]
 
 
-@pytest.fixture(scope="module")
-def state_machine(resources: dict) -> dict:
-    return resources["PipelineStateMachine"]["Properties"]
+STATE_MACHINES = {
+    "PipelineStateMachine": ("statemachine/pipeline.asl.json", SUBSTITUTION_KEYS),
+    "CatalogStateMachine": ("statemachine/catalog.asl.json", CATALOG_SUBSTITUTION_KEYS),
+}
+
+
+@pytest.fixture(scope="module", params=list(STATE_MACHINES))
+def state_machine(request: pytest.FixtureRequest, resources: dict) -> dict:
+    return resources[request.param]["Properties"]
+
+
+def test_every_state_machine_is_checked(resources: dict) -> None:
+    assert set(of_type(resources, "AWS::Serverless::StateMachine")) == set(STATE_MACHINES)
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +265,8 @@ def realistic_value(key: str, value: Any, template: dict) -> str:
 
 
 def test_definition_substitutions_are_the_contract(state_machine: dict) -> None:
-    assert set(state_machine["DefinitionSubstitutions"]) == SUBSTITUTION_KEYS
+    uri, keys = next(v for v in STATE_MACHINES.values() if v[0] == state_machine["DefinitionUri"])
+    assert set(state_machine["DefinitionSubstitutions"]) == keys
 
 
 def test_asl_placeholders_match_substitutions(state_machine: dict, asl_text: str) -> None:
@@ -263,7 +287,7 @@ def test_statelint_with_substitutions(template: dict, state_machine: dict, asl_t
     definition = PLACEHOLDER.sub(substitute, asl_text)
     parsed = json.loads(definition)  # must be JSON once substituted
     assert "StartAt" in parsed and "States" in parsed
-    path = tmp_path / "pipeline.asl.json"
+    path = tmp_path / Path(state_machine["DefinitionUri"]).name
     path.write_text(definition)
     proc = run([str(statelint), str(path)], offline_env(tmp_path), timeout=60)
     assert proc.returncode == 0, f"statelint:\n{proc.stdout}\n{proc.stderr}"
@@ -271,7 +295,7 @@ def test_statelint_with_substitutions(template: dict, state_machine: dict, asl_t
 
 def test_state_machine_shape(state_machine: dict, resources: dict) -> None:
     assert state_machine["Type"] == "STANDARD"
-    assert state_machine["DefinitionUri"] == "statemachine/pipeline.asl.json"
+    assert state_machine["DefinitionUri"] in {uri for uri, _ in STATE_MACHINES.values()}
     assert state_machine["Tracing"]["Enabled"] is True
     logging = state_machine["Logging"]
     assert logging["Level"] == "ERROR" and logging["IncludeExecutionData"] is False
@@ -283,8 +307,8 @@ def test_state_machine_shape(state_machine: dict, resources: dict) -> None:
     assert invoked == called, "the state machine may invoke exactly the functions its definition calls"
 
 
-def test_upload_rule_targets_uploads_prefix(state_machine: dict) -> None:
-    events = state_machine["Events"]
+def test_upload_rule_targets_uploads_prefix(resources: dict) -> None:
+    events = resources["PipelineStateMachine"]["Properties"]["Events"]
     assert list(events) == ["Upload"]
     assert events["Upload"]["Type"] == "EventBridgeRule"
     pattern = events["Upload"]["Properties"]["Pattern"]
@@ -350,6 +374,8 @@ def test_api_routes_and_authorizers(resources: dict) -> None:
         # Operators only: the authorizer admits the pool, the handler the "operators" group.
         ("GET", "/visits"): ("AdminFunction", "TabletAuthorizer"),
         ("POST", "/displays/{displayId}/refresh"): ("AdminFunction", "TabletAuthorizer"),
+        ("GET", "/admin/catalog"): ("CatalogAdminFunction", "TabletAuthorizer"),
+        ("POST", "/admin/catalog/decisions"): ("CatalogAdminFunction", "TabletAuthorizer"),
     }
     auth = resources["GalleryApi"]["Properties"]["Auth"]
     assert auth["Authorizers"]["TabletAuthorizer"]["UserPoolArn"] == {"Fn::GetAtt": ["TabletUserPool", "Arn"]}

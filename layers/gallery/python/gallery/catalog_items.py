@@ -3,7 +3,8 @@
 One item per portrait in CatalogTable (key: theme, portraitId), the portrait itself at
 `catalog/{theme}/{portraitId}.{ext}` and the story's audio beside it. Field names:
 
-- status: one of STATUSES. PENDING_REVIEW after the automatic review passed, REJECTED with
+- status: one of STATUSES. GENERATED while the automatic review has not run yet (a run stopped
+  there resumes with the review, not a new image); PENDING_REVIEW after the automatic review passed, REJECTED with
   `reviewReason` (automatic or an operator's), FILTERED with `filterReason` (a content filter),
   FAILED with `error`; only APPROVED items are ever chosen for a visitor.
 - matching: `gender` (female | male), `ageBand` (young | adult | senior), `skinTone` (one of
@@ -17,12 +18,13 @@ One item per portrait in CatalogTable (key: theme, portraitId), the portrait its
 
 from __future__ import annotations
 
+GENERATED = "GENERATED"
 PENDING_REVIEW = "PENDING_REVIEW"
 APPROVED = "APPROVED"
 REJECTED = "REJECTED"
 FILTERED = "FILTERED"
 FAILED = "FAILED"
-STATUSES = (PENDING_REVIEW, APPROVED, REJECTED, FILTERED, FAILED)
+STATUSES = (GENERATED, PENDING_REVIEW, APPROVED, REJECTED, FILTERED, FAILED)
 # An operator decides between these; FILTERED and FAILED items have no usable portrait.
 REVIEWABLE = (PENDING_REVIEW, APPROVED, REJECTED)
 

@@ -1,0 +1,14 @@
+"""CatalogCheckModels: the catalog's image and text models are ACTIVE here, before anything is
+spent; a LEGACY or unavailable one fails the generation with ModelUnavailable, naming the
+active alternatives."""
+
+from gallery import catalog_generation
+from gallery.runtime import client, logger, setting, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: object) -> dict:
+    return catalog_generation.check_models(
+        client("bedrock"), setting("CATALOG_IMAGE_MODEL"), setting("CATALOG_TEXT_MODEL")
+    )
