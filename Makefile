@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup demo test lint checkov chromium bench bench-pipeline bench-quality serve clean
+.PHONY: setup demo test lint checkov chromium bench bench-pipeline bench-quality bench-matching serve clean
 
 setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 
@@ -65,6 +65,10 @@ bench-pipeline: setup
 
 bench-quality: setup
 	$(VENV)/bin/python bench/swap_quality.py
+
+# The ladder and the no-repeat rule on 1,000 simulated visitors (no stack needed, about a second).
+bench-matching: setup
+	$(VENV)/bin/python bench/matching.py
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) build/checkov out bench/out .pytest_cache .ruff_cache

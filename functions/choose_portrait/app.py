@@ -9,6 +9,7 @@ from gallery.runtime import logger, table, timed, tracer
 def handler(event: dict, context: object) -> dict:
     visit = event["visit"]
     logger.set_correlation_id(visit["visitId"])
-    # The face's traits (gender, age band) come from the visit item, not from the event:
-    # see catalog.remember_traits.
+    # The face's traits and the visit's language come from the visit item, not from the event,
+    # and how the portrait matched goes back there: see catalog.remember_traits and
+    # catalog.remember_match.
     return timed(catalog.choose_portrait, table("CATALOG_TABLE"), table("VISITS_TABLE"), visit)

@@ -10,9 +10,9 @@ def handler(event: dict, context: object) -> dict:
     visit = event["visit"]
     logger.set_correlation_id(visit["visitId"])
     face = timed(crop.crop_face, client("s3"), client("rekognition"), visit["bucket"], visit["key"], visit["visitId"])
-    # Gender and age guesses stay out of this result (it lands in execution history); the
+    # Gender, age and skin tone stay out of this result (it lands in execution history); the
     # visit item keeps what matching needs.
-    traits = catalog.face_traits({k: face.pop(k) for k in ("gender", "ageRange") if k in face})
+    traits = catalog.face_traits({k: face.pop(k) for k in ("gender", "ageRange", "skinTone") if k in face})
     catalog.remember_traits(table("VISITS_TABLE"), visit["visitId"], traits)
     logger.info("face cropped", extra={"faces": face["faces"], "ms": face["ms"]})
     return face

@@ -6,10 +6,14 @@ from typing import Any
 
 from PIL import Image
 
-from gallery import face_checks, images, keys
+from gallery import face_checks, images, keys, skin_tone
 
 PADDING = 0.5  # of the face's size, on each side: keeps hairline, ears and chin for the engine
 DETECT_MAX_SIDE = 1920  # Rekognition's Bytes limit is 5 MB; a 1920 px JPEG stays well under it
+# A "low" confidence measure stands on too few skin pixels to say anything: no tone rather than a
+# guess. "medium" (near a band edge) is kept: its neighbouring group is as good a match anyway.
+SKIN_TONE_CONFIDENCE = ("high", "medium")
+SKIN_TONE_SIDE = 1024
 
 
 def padded_box(face: dict, width: int, height: int, padding: float = PADDING) -> tuple[int, int, int, int]:
@@ -36,9 +40,45 @@ def detect_faces(rekognition: Any, img: Image.Image) -> list[dict]:
     return rekognition.detect_faces(Image={"Bytes": images.encode_jpeg(probe)}, Attributes=["ALL"])["FaceDetails"]
 
 
+def skin_tone_of(
+    face_crop: Image.Image, face: dict, box: tuple[int, int, int, int], width: int, height: int
+) -> str | None:
+    """The skin tone group (skin_tone.GROUPS) of the face in its padded crop, or None when it
+    cannot be measured (greyscale, no skin-coloured pixels, too few of them).
+
+    face is the Rekognition FaceDetail in the photo of `width` x `height` px; box is the crop's
+    place in that photo (padded_box). Rekognition's own face box and eye landmarks say where the
+    cheeks and forehead are, which beats assuming the face fills the crop's centre."""
+    left, top = box[0], box[1]
+    # The measure samples patches of at most skin_tone.WORK_SIDE / 2 px, about an eighth of the
+    # crop's side each: a crop of SKIN_TONE_SIDE px loses nothing, and a 40 MP photo's crop is not
+    # copied whole (estimate converts its image, which copies it).
+    scale = min(1.0, SKIN_TONE_SIDE / max(face_crop.size))
+    if scale < 1.0:
+        size = (max(1, round(face_crop.width * scale)), max(1, round(face_crop.height * scale)))
+        face_crop = face_crop.resize(size, Image.BOX, reducing_gap=2.0)
+    b = face["BoundingBox"]
+    face_box = (
+        (b["Left"] * width - left) * scale,
+        (b["Top"] * height - top) * scale,
+        ((b["Left"] + b["Width"]) * width - left) * scale,
+        ((b["Top"] + b["Height"]) * height - top) * scale,
+    )
+    landmarks = {
+        m["Type"]: ((m["X"] * width - left) * scale, (m["Y"] * height - top) * scale)
+        for m in face.get("Landmarks") or []
+        if m.get("Type") in ("eyeLeft", "eyeRight")
+    }
+    measured = skin_tone.estimate(face_crop, face_box, landmarks or None)
+    if measured["group"] is None or measured["confidence"] not in SKIN_TONE_CONFIDENCE:
+        return None
+    return str(measured["group_name"])
+
+
 def crop_face(s3: Any, rekognition: Any, bucket: str, key: str, visit_id: str) -> dict:
-    """Write faces/{visitId}.png and describe the face. Raises a Rejected error when the photo
-    cannot be used."""
+    """Write faces/{visitId}.png and describe the face (count, crop box, and what matching needs:
+    gender, ageRange, skinTone where known). Raises a Rejected error when the photo cannot be
+    used."""
     head = s3.head_object(Bucket=bucket, Key=key)
     images.check_upload(head.get("ContentType"), head["ContentLength"])
     # Rekognition refuses images under 80 px a side; such a photo is refused here by name.
@@ -47,8 +87,13 @@ def crop_face(s3: Any, rekognition: Any, bucket: str, key: str, visit_id: str) -
     face = face_checks.usable_face(faces, img.width, img.height)
     box = padded_box(face, img.width, img.height)
     out_key = keys.face_key(visit_id)
-    s3.put_object(Bucket=bucket, Key=out_key, Body=images.encode_png(img.crop(box)), ContentType="image/png")
+    face_crop = img.crop(box)
+    s3.put_object(Bucket=bucket, Key=out_key, Body=images.encode_png(face_crop), ContentType="image/png")
     result = {"key": out_key, "faces": len(faces), "box": list(box)}
+    # Measured here, on the pixels this step has already decoded, on AWS and locally alike.
+    tone = skin_tone_of(face_crop, face, box, img.width, img.height)
+    if tone:
+        result["skinTone"] = tone
     if "AgeRange" in face:
         result["ageRange"] = {"low": int(face["AgeRange"]["Low"]), "high": int(face["AgeRange"]["High"])}
     if "Gender" in face:
