@@ -53,6 +53,8 @@ EVENT_FILES: dict[str, tuple[str | None, str]] = {
     "list_displays": ("list_displays", "ListDisplaysFunction"),
     "admin_list_visits": ("admin", "AdminFunction"),
     "admin_refresh_display": ("admin", "AdminFunction"),
+    "catalog_admin_list": ("catalog_admin", "CatalogAdminFunction"),
+    "catalog_admin_decide": ("catalog_admin", "CatalogAdminFunction"),
     "claim_visit": ("claim_visit", "ClaimVisitFunction"),
     "crop_face": ("crop_face", "CropFaceFunction"),
     "choose_portrait": ("choose_portrait", "ChoosePortraitFunction"),
@@ -851,3 +853,54 @@ def test_inference_callback_error_keeps_the_engines_refusal(aws: Stack):
     assert invoke("inference_callback", event) == {
         "results": [{"inferenceId": message["inferenceId"], "outcome": "failure", "error": "FaceNotFrontal"}]
     }
+
+
+# ---------------------------------------------------------------- the catalog review API
+
+
+def _catalog_items(aws: Stack) -> list[dict]:
+    decide = json.loads(load("catalog_admin_decide")["body"])
+    items = [
+        {"theme": "painting", "portraitId": pid, "status": "PENDING_REVIEW", "gender": "female", "ageBand": "adult"}
+        for pid in decide["portraitIds"]
+    ]
+    items[0].update(key=f"catalog/painting/{items[0]['portraitId']}.png", audioKo="catalog/painting/x.ko.mp3")
+    for item in items:
+        aws.table("CATALOG_TABLE").put_item(Item=item)
+    return items
+
+
+def test_catalog_admin_list_signs_images_and_audio_and_counts(aws: Stack):
+    first, second = _catalog_items(aws)
+    response = invoke("catalog_admin", load("catalog_admin_list"))
+    assert response["statusCode"] == 200, response
+    body = body_of(response)
+    assert [i["portraitId"] for i in body["items"]] == [first["portraitId"], second["portraitId"]]
+    assert f"/{first['key']}?" in body["items"][0]["imageUrl"] and "X-Amz-Signature" in body["items"][0]["imageUrl"]
+    assert "/catalog/painting/x.ko.mp3?" in body["items"][0]["audioKoUrl"] and "audioEnUrl" not in body["items"][0]
+    assert "imageUrl" not in body["items"][1]
+    assert body["counts"]["painting"]["status"]["PENDING_REVIEW"] == 2 and body["counts"]["travel"]["total"] == 0
+
+
+def test_catalog_admin_decide_records_the_operator_and_the_reason(aws: Stack):
+    _catalog_items(aws)
+    event = load("catalog_admin_decide")
+    response = invoke("catalog_admin", event)
+    assert response["statusCode"] == 200, response
+    decided = body_of(response)["decided"]
+    assert {d["status"] for d in decided} == {"REJECTED"} and len(decided) == 2
+    for pid in json.loads(event["body"])["portraitIds"]:
+        item = aws.table("CATALOG_TABLE").get_item(Key={"theme": "painting", "portraitId": pid})["Item"]
+        assert item["reviewReason"] == "Hands drawn badly" and item["reviewedBy"] == "operator"
+    assert body_of(response)["counts"]["painting"]["status"]["REJECTED"] == 2
+
+
+def test_catalog_admin_refuses_a_token_outside_the_operators_group(aws: Stack):
+    _catalog_items(aws)
+    for name in ("catalog_admin_list", "catalog_admin_decide"):
+        event = load(name)
+        event["requestContext"]["authorizer"]["claims"].pop("cognito:groups")
+        response = invoke("catalog_admin", event)
+        assert response["statusCode"] == 403 and body_of(response)["error"] == "Forbidden"
+    statuses = {i["status"] for i in aws.table("CATALOG_TABLE").scan()["Items"]}
+    assert statuses == {"PENDING_REVIEW"}

@@ -220,6 +220,59 @@ export class CognitoAuth {
 }
 
 /**
+ * The operators' pages' sign-in (the admin panel, the catalog review): the page's #signin form
+ * (#username, #password, #signin-error), #signout, #who and #forbidden. Once a user of the
+ * operators group is signed in, start(claims) runs; any other user sees #forbidden, because the
+ * API would refuse them anyway (the Cognito authorizer admits tablets too). Returns signedOut,
+ * for a page that finds its token gone.
+ */
+export function operatorSignIn(auth, start) {
+  function signedOut() {
+    auth.signOut();
+    $('#forbidden').hidden = true;
+    $('#signout').hidden = true;
+    $('#who').textContent = '';
+    $('#signin').hidden = false;
+    document.body.dataset.signedIn = 'false';
+  }
+
+  async function enter() {
+    const claims = auth.claims();
+    $('#who').textContent = claims['cognito:username'] || '';
+    $('#signout').hidden = false;
+    $('#signin').hidden = true;
+    if (!(claims['cognito:groups'] || []).includes('operators')) {
+      $('#forbidden').hidden = false;
+      return;
+    }
+    document.body.dataset.signedIn = 'true';
+    await start(claims);
+  }
+
+  $('#signin').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('#signin-error').textContent = '';
+    try {
+      await auth.signIn($('#username').value.trim(), $('#password').value);
+      $('#password').value = '';
+    } catch (e) {
+      $('#signin-error').textContent = e.message;
+      return;
+    }
+    await enter();
+  });
+  $('#signout').addEventListener('click', () => {
+    signedOut();
+    location.reload(); // drops every item and URL of the previous operator from the page
+  });
+  const ready = (async () => {
+    if (auth.signedIn && (await auth.idToken())) await enter();
+    else signedOut();
+  })();
+  return { signedOut, ready };
+}
+
+/**
  * The visitor page's two links. Both put their secret in the URL fragment, which browsers never
  * send to a server, so it stays out of access logs. The wall's link only views, until its token
  * expires; the owner link (shown on the tablet, to the visitor alone) also deletes.
