@@ -13,6 +13,7 @@ import time
 
 from boto3.dynamodb.conditions import Key
 
+from gallery import skin_tone
 from gallery_local import moto_hooks
 from gallery_local.demo import DEMO
 from gallery_local.sagemaker_local import ERROR, HANG
@@ -133,10 +134,14 @@ def test_gender_and_age_stay_out_of_execution_history(stack):
         moto_hooks.set_face_detector(engine, read_s3)
     assert stored["status"] == "DONE", stored
     # Matching had them: the visit item keeps the gender and a band, not the estimated ages.
-    assert stored["faceTraits"] == {"gender": "female", "ageBand": "young"}
+    traits = dict(stored["faceTraits"])
+    assert traits.pop("skinTone") in skin_tone.GROUPS  # measured from the crop's pixels
+    assert traits == {"gender": "female", "ageBand": "young"}
+    # How the portrait matched would tell the visitor's traits too: it stays on the item.
+    assert stored["match"]["rung"] and stored["match"]["gender"] == "female"
     history = json.dumps(stack.history(stored["executionArn"]), default=str).lower()
     assert "cropface" in history  # the history is really there
-    for word in ("gender", "female", "agerange", "ageband", "facetraits"):
+    for word in ("gender", "female", "agerange", "ageband", "facetraits", "skintone", '"rung"', '"match"'):
         assert word not in history, word
 
 

@@ -69,6 +69,10 @@ EVENT_FILES: dict[str, tuple[str | None, str]] = {
     "notify_slack": ("notify_slack", "NotifySlackFunction"),
     "notify_slack_failed": ("notify_slack", "NotifySlackFunction"),
     "execution_ended": ("execution_ended", "ExecutionEndedFunction"),
+    "catalog_generation_started": (None, "CatalogStateMachine"),
+    "catalog_check_models": ("catalog_check_models", "CatalogCheckModelsFunction"),
+    "catalog_generate": ("catalog_generate", "CatalogGenerateFunction"),
+    "catalog_auto_review": ("catalog_auto_review", "CatalogAutoReviewFunction"),
 }
 API_EVENTS = ("create_visit", "get_visit", "delete_visit", "list_displays")
 
@@ -108,6 +112,8 @@ def resolve(value: Any) -> str:
         if name in params:
             return str(PARAMETER_VALUES.get(name, params[name].get("Default")))
         return physical_name(name)
+    if "Fn::Sub" in value:  # "${Param}" references to parameters only
+        return re.sub(r"\$\{(\w+)\}", lambda m: resolve({"Ref": m[1]}), value["Fn::Sub"])
     return GET_ATT[tuple(value["Fn::GetAtt"])]
 
 
