@@ -7,7 +7,18 @@ import { util } from '@aws-appsync/utils';
 
 // visitId is stored (a visitor's delete clears the tile by it) but the Display
 // type has no such field, so no query or subscription returns it.
-const FIELDS = ['visitId', 'status', 'imageUrl', 'story', 'title', 'theme', 'reason', 'viewToken', 'viewExpiresAt'];
+const FIELDS = [
+  'visitId',
+  'status',
+  'imageUrl',
+  'story',
+  'title',
+  'language',
+  'theme',
+  'reason',
+  'viewToken',
+  'viewExpiresAt',
+];
 
 export function request(ctx) {
   const input = ctx.args.input;

@@ -16,6 +16,7 @@ def create() -> tuple[dict, int]:
         body.get("theme", ""),
         body.get("consent"),
         int(setting("RESULT_RETENTION_DAYS")),
+        api.language(body),
     )
     logger.set_correlation_id(visit["visitId"])
     upload = uploads.presigned_post(client("s3"), setting("PHOTO_BUCKET"), visit["displayId"], visit["visitId"])

@@ -17,9 +17,13 @@ LINK_EXPIRED = "This link has expired. The private link from the tablet still wo
 OTHER_DISPLAY = "A tablet can read only the visits of its own display."
 
 
-def _with_image(visit: dict, view: dict, key: str) -> dict:
+def _with_media(visit: dict, view: dict, key: str) -> dict:
+    """The view with presigned URLs of the portrait (`key`) and of the story's audio, when DONE."""
     if visit.get("status") == visits.DONE:
         view["imageUrl"] = display.image_url(client("s3"), setting("PHOTO_BUCKET"), key)
+        audio = visits.audio_url(client("s3"), setting("PHOTO_BUCKET"), visit)
+        if audio:
+            view["audioUrl"] = audio
     return view
 
 
@@ -37,7 +41,7 @@ def read_for_tablet(visit_id: str) -> dict:
     claims = api.claims(app.current_event)
     if not operators.is_operator(claims) and str(claims.get("custom:displayId") or "") != visit["displayId"]:
         raise Forbidden(OTHER_DISPLAY)
-    return _with_image(visit, visits.public_view(visit), visit.get("resultKey") or keys.result_key(visit_id))
+    return _with_media(visit, visits.public_view(visit), visit.get("resultKey") or keys.result_key(visit_id))
 
 
 @app.get("/visits/<visit_id>/owner")
@@ -47,7 +51,7 @@ def read_for_owner(visit_id: str) -> dict:
     if not visits.is_owner(visit, secret):
         raise Forbidden(privacy.NOT_OWNER)
     view = {**visits.public_view(visit), "owner": True}
-    return _with_image(visit, view, visit.get("resultKey") or keys.result_key(visit_id))
+    return _with_media(visit, view, visit.get("resultKey") or keys.result_key(visit_id))
 
 
 @app.get("/views/<view_token>")
@@ -55,7 +59,7 @@ def read_for_viewer(view_token: str) -> dict:
     visit = visits.by_view_token(table("VISITS_TABLE"), view_token)
     if visit is None:
         raise VisitNotFound(LINK_EXPIRED)
-    return _with_image(visit, visits.viewer_view(visit), keys.wall_image_key(view_token))
+    return _with_media(visit, visits.viewer_view(visit), keys.wall_image_key(view_token))
 
 
 @logger.inject_lambda_context

@@ -39,10 +39,14 @@ class Tablet:
         self.http = requests.Session()
         self.token = stack.tablet_token(display_id)
 
-    def start_visit(self, theme: str, consent: bool = True) -> tuple[int, dict]:
+    def start_visit(self, theme: str, consent: bool = True, language: str | None = None) -> tuple[int, dict]:
+        """POST /visits. language None sends none, as a tablet from before the choice did."""
+        body: dict = {"theme": theme, "consent": consent}
+        if language is not None:
+            body["language"] = language
         resp = self.http.post(
             f"{self.stack.api.url}/visits",
-            json={"theme": theme, "consent": consent},
+            json=body,
             headers={"Authorization": self.token},
             timeout=10,
         )
@@ -60,9 +64,16 @@ class Tablet:
         )
         return resp.status_code, resp.json()
 
-    def visit(self, photo: bytes, theme: str, content_type: str = "image/jpeg", timeout: float = 120) -> Visit:
+    def visit(
+        self,
+        photo: bytes,
+        theme: str,
+        content_type: str = "image/jpeg",
+        timeout: float = 120,
+        language: str | None = None,
+    ) -> Visit:
         """One whole visit; returns when the visit is final (or the timeout passes)."""
-        code, created = self.start_visit(theme)
+        code, created = self.start_visit(theme, language=language)
         if code != 201:
             raise RuntimeError(f"POST /visits answered {code}: {created}")
         visit = Visit(created["visitId"], created["displayId"], theme, created["upload"]["key"])

@@ -1,7 +1,10 @@
 // The tablet: sign in once as this tablet's Cognito user (its custom:displayId names the display),
 // then for each visitor: consent -> theme -> photo (camera, or a file as the fallback) ->
 // POST /visits -> upload through the presigned POST -> live status -> reset for the next visitor.
+// The visitor picks 한국어 or English on the first screen (Korean unless they choose); the visit
+// carries it, so the portrait's title, story and audio, the wall tile and their phone follow it.
 import { $, ApiError, CognitoAuth, THEMES, api, el, loadConfig, ownerUrl, params } from './common.js';
+import { DEFAULT_LANGUAGE, has, t, translate } from './i18n.js';
 import qrcode from '/vendor/qrcode-generator-2.0.4/qrcode.mjs';
 
 const COUNTDOWN = Number(params.get('countdown') ?? 3);
@@ -13,7 +16,7 @@ const GIVE_UP_MS = 180000;
 
 let cfg;
 let auth;
-const visit = { theme: null, photo: null, id: null, secret: null, token: 0 };
+const visit = { theme: null, photo: null, id: null, secret: null, token: 0, language: DEFAULT_LANGUAGE };
 let stream = null;
 let idleTimer = null;
 let doneTimer = null;
@@ -35,8 +38,26 @@ function armIdle(name) {
   idleTimer = setTimeout(reset, IDLE_RESET_SECONDS * 1000);
 }
 
+/** Every word on the tablet in the visitor's language (staff sign-in stays English). */
+function speak(language) {
+  visit.language = language;
+  for (const b of document.querySelectorAll('.lang')) {
+    b.setAttribute('aria-pressed', String(b.dataset.language === language));
+  }
+  const id = auth && auth.signedIn ? displayId() : '?';
+  translate(language, {
+    display: t(language, 'display', { display: id }),
+    retention: t(language, 'days', { days: (cfg && cfg.retentionDays) || 7 }),
+  });
+}
+
+function say(key, vars) {
+  return t(visit.language, key, vars);
+}
+
 function reset() {
   clearTimeout(doneTimer);
+  speak(DEFAULT_LANGUAGE); // the next visitor chooses again
   visit.theme = null;
   visit.photo = null;
   visit.id = null;
@@ -44,9 +65,14 @@ function reset() {
   $('#owner-qr').replaceChildren();
   $('#owner-link').removeAttribute('href');
   visit.token += 1; // stops any status polling of the previous visitor
+  delete document.body.dataset.visit;
   $('#file').value = '';
   $('#preview').removeAttribute('src');
   $('#result').removeAttribute('src');
+  for (const id of ['#result-title', '#result-story']) {
+    $(id).textContent = '';
+    $(id).removeAttribute('lang');
+  }
   for (const b of document.querySelectorAll('.theme')) b.setAttribute('aria-pressed', 'false');
   $('#theme-next').disabled = true;
   show(auth && auth.signedIn ? 'welcome' : 'signin');
@@ -60,8 +86,6 @@ function signedIn() {
   const id = displayId();
   $('#display-chip').textContent = `Display ${id}`;
   $('#display-chip').hidden = false;
-  $('#welcome-display').textContent = `display ${id}`;
-  $('#done-display').textContent = `display ${id}`;
   reset();
 }
 
@@ -74,7 +98,7 @@ async function startCamera() {
   shutter.hidden = false;
   error.hidden = true;
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    cameraUnavailable('This device has no camera we can use. Choose a photo instead.');
+    cameraUnavailable(say('camera.none'));
     return;
   }
   try {
@@ -83,7 +107,7 @@ async function startCamera() {
       audio: false,
     });
   } catch (e) {
-    cameraUnavailable('The camera is not available. Choose a photo instead.');
+    cameraUnavailable(say('camera.unavailable'));
     return;
   }
   if (document.body.dataset.screen !== 'camera') {
@@ -147,7 +171,7 @@ async function uploadable(blob, maxBytes) {
   try {
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
   } catch {
-    throw new Error('We couldn’t read that photo. Please take it again.');
+    throw new Error(say('error.unreadable'));
   }
   const scale = Math.min(1, 2400 / Math.max(bitmap.width, bitmap.height));
   const canvas = document.createElement('canvas');
@@ -166,11 +190,17 @@ function status(kind, detail = {}) {
   $('#start-over').hidden = !['rejected', 'failed'].includes(kind);
   $('#next').hidden = kind !== 'done';
   document.body.dataset.status = kind;
-  if (kind === 'processing') $('#processing-text').textContent = detail.text || 'Painting your past life…';
+  if (kind === 'processing') $('#processing-text').textContent = detail.text || say('status.painting');
   if (kind === 'rejected' || kind === 'failed') $('#reason').textContent = detail.message;
   if (kind === 'done') {
     $('#result').src = detail.imageUrl || '';
-    $('#result-title').textContent = detail.title || 'Meet your past self!';
+    // The title and story are in the visit's language (the API says which); lang picks the font
+    // and a screen reader's voice.
+    const language = detail.language || visit.language;
+    $('#result-title').textContent = detail.title || say('done.title');
+    $('#result-title').lang = detail.title ? language : visit.language;
+    $('#result-story').textContent = detail.story || '';
+    $('#result-story').lang = language;
     // The visitor's private link (view and delete): shown here, to them alone, never on the wall.
     const link = visit.secret ? ownerUrl(cfg, visit.id, visit.secret) : '';
     const qr = qrcode(0, 'M');
@@ -186,7 +216,7 @@ function status(kind, detail = {}) {
 
 async function send() {
   show('status');
-  status('processing', { text: 'Sending your photo…' });
+  status('processing', { text: say('status.sending') });
   const mine = ++visit.token;
   try {
     const token = await auth.idToken();
@@ -196,7 +226,11 @@ async function send() {
     }
     let created;
     try {
-      created = await api(cfg, '/visits', { method: 'POST', token, body: { theme: visit.theme, consent: true } });
+      created = await api(cfg, '/visits', {
+        method: 'POST',
+        token,
+        body: { theme: visit.theme, consent: true, language: visit.language },
+      });
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         auth.signOut();
@@ -214,11 +248,11 @@ async function send() {
     form.append('Content-Type', photo.type || 'image/jpeg');
     form.append('file', photo, 'photo');
     const up = await fetch(created.upload.url, { method: 'POST', body: form });
-    if (!up.ok) throw new Error(`The upload was refused (${up.status}). Please try again.`);
+    if (!up.ok) throw new Error(say('error.upload', { status: up.status }));
     status('processing');
     await follow(created.visitId, mine);
   } catch (e) {
-    if (mine === visit.token) status('failed', { message: e.message || 'Something went wrong. Please try again.' });
+    if (mine === visit.token) status('failed', { message: e.message || say('error.any') });
   }
 }
 
@@ -238,19 +272,26 @@ async function follow(visitId, mine) {
       return;
     }
     if (view && view.status === 'REJECTED') {
-      status('rejected', { message: view.message || 'Please look at the camera and try again.' });
+      status('rejected', { message: refusal(view) });
       return;
     }
     if (view && view.status === 'FAILED') {
-      status('failed', { message: 'Something went wrong on our side. Please try again.' });
+      status('failed', { message: say('error.ours') });
       return;
     }
     if (Date.now() - started > GIVE_UP_MS) {
-      status('failed', { message: 'This is taking too long. Please try again.' });
+      status('failed', { message: say('error.slow') });
       return;
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/** Why the photo was refused, in the visitor's language: the API's sentence is English. */
+function refusal(view) {
+  const key = `reason.${view.reason}`;
+  if (visit.language !== 'en' && has(visit.language, key)) return say(key);
+  return view.message || say('error.retry');
 }
 
 // ------------------------------------------------------------------ wiring
@@ -274,10 +315,11 @@ function wire() {
       button.disabled = false;
     }
   });
+  for (const b of document.querySelectorAll('.lang')) b.addEventListener('click', () => speak(b.dataset.language));
   $('#agree').addEventListener('click', () => show('theme'));
   $('#decline').addEventListener('click', () => show('declined'));
   const themes = $('#themes');
-  for (const t of THEMES) {
+  for (const theme of THEMES) {
     themes.append(
       el(
         'button',
@@ -285,15 +327,15 @@ function wire() {
           class: 'theme',
           type: 'button',
           'aria-pressed': 'false',
-          dataset: { theme: t.id },
+          dataset: { theme: theme.id },
           onclick: (event) => {
-            visit.theme = t.id;
+            visit.theme = theme.id;
             for (const b of themes.children) b.setAttribute('aria-pressed', String(b === event.currentTarget));
             $('#theme-next').disabled = false;
           },
         },
-        el('span', { class: 'name', text: t.name }),
-        el('span', { class: 'blurb', text: t.blurb }),
+        el('span', { class: 'name', dataset: { i18n: `theme.${theme.id}.name` } }),
+        el('span', { class: 'blurb', dataset: { i18n: `theme.${theme.id}.blurb` } }),
       ),
     );
   }
@@ -321,8 +363,8 @@ function wire() {
 async function main() {
   cfg = await loadConfig();
   auth = new CognitoAuth(cfg, 'tablet');
-  $('#retention').textContent = `${cfg.retentionDays || 7} days`;
   wire();
+  speak(DEFAULT_LANGUAGE);
   if (auth.signedIn && (await auth.idToken()) && auth.claims()['custom:displayId']) signedIn();
   else {
     auth.signOut();

@@ -6,12 +6,21 @@
 //   (GET /visits/{id}/owner) and deletes (DELETE /visits/{id}), both with
 //   `Authorization: Owner <secret>`.
 // Expired, deleted or unknown links get a friendly page.
+// The page speaks the visit's language (chosen on the tablet, in the API's answer); until it knows
+// it, or when the link no longer works, the phone's own.
 import { $, ApiError, api, el, loadConfig } from './common.js';
+import { browserLanguage, has, known, t, translate } from './i18n.js';
 
 const SECTIONS = ['loading', 'portrait', 'pending', 'unfinished', 'privacy', 'deleted', 'gone', 'expired'];
 let cfg;
 let link = { mode: '' };
 let view;
+let language = browserLanguage();
+
+function speak(lang) {
+  language = lang;
+  translate(lang, { retention: t(lang, 'days', { days: cfg.retentionDays || 7 }) });
+}
 
 function show(...names) {
   for (const s of SECTIONS) $(`#${s}`).hidden = !names.includes(s);
@@ -53,16 +62,26 @@ async function load() {
     setTimeout(load, 5000);
     return;
   }
+  if (known(view.language) && view.language !== language) speak(view.language);
   if (view.status === 'DONE') {
-    $('#title').textContent = view.title || 'Your past life';
+    $('#title').textContent = view.title || t(language, 'v.title');
     $('#story').textContent = view.story || '';
+    // The title and story came in the visit's language; lang picks the font and a reader's voice.
+    $('#title').lang = language;
+    $('#story').lang = language;
     $('#image').src = view.imageUrl;
+    const audio = $('#audio');
+    if (view.audioUrl && audio.getAttribute('src') !== view.audioUrl) audio.src = view.audioUrl;
+    $('#listen').hidden = !view.audioUrl;
     show('portrait', 'privacy');
   } else if (view.status === 'REJECTED' || view.status === 'FAILED') {
+    // The API's sentence for a refusal is English; the reason's name finds the visitor's own.
+    const reason = `reason.${view.reason}`;
+    const message = language !== 'en' && has(language, reason) ? t(language, reason) : view.message;
     $('#unfinished-text').textContent =
       view.status === 'REJECTED'
-        ? `${view.message || 'The photo could not be used.'} You can try again at the tablet.`
-        : 'Something went wrong on our side. You can try again at the tablet.';
+        ? t(language, 'v.rejected', { message: message || t(language, 'v.rejected.default') })
+        : t(language, 'v.failed');
     show('unfinished', 'privacy');
   } else {
     show('pending', 'privacy');
@@ -95,9 +114,10 @@ async function remove() {
   try {
     await request('DELETE');
     $('#image').removeAttribute('src');
+    $('#audio').removeAttribute('src');
     show('deleted');
   } catch (e) {
-    $('#delete-error').textContent = `That did not work (${e.message}). Please try again.`;
+    $('#delete-error').textContent = t(language, 'v.delete.error', { error: e.message });
   } finally {
     button.disabled = false;
   }
@@ -105,7 +125,7 @@ async function remove() {
 
 async function main() {
   cfg = await loadConfig();
-  $('#retention').textContent = `${cfg.retentionDays || 7} days`;
+  speak(language);
   link = linkFromLocation();
   document.body.dataset.mode = link.mode || 'none';
   // Only the owner link can delete: a page opened from the wall has no delete button at all.

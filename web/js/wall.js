@@ -3,6 +3,7 @@
 // from GET /displays, in case the socket died without telling anyone. After FALLBACK_AFTER
 // failed fetches in a row a tile shows the default image; the next good fetch brings it back.
 import { $, api, clock, el, loadConfig, params, parseDisplays, viewUrl } from './common.js';
+import { known, t } from './i18n.js';
 import { RealtimeClient } from './realtime.js';
 import qrcode from '/vendor/qrcode-generator-2.0.4/qrcode.mjs';
 
@@ -10,7 +11,7 @@ const FALLBACK_AFTER = 5;
 const DEFAULT_IMAGE = '/img/default.svg';
 // No visit id: the wall is public. A tile's QR code carries its view token, which lets a phone
 // view the portrait until viewExpiresAt and nothing more.
-const FIELDS = 'displayId status imageUrl story title theme reason viewToken viewExpiresAt updatedAt';
+const FIELDS = 'displayId status imageUrl story title language theme reason viewToken viewExpiresAt updatedAt';
 const SUBSCRIPTION = `subscription OnDisplayUpdated($displayId: ID) {
   onDisplayUpdated(displayId: $displayId) { ${FIELDS} }
 }`;
@@ -65,6 +66,14 @@ function render(tile) {
   const [title, story] = caption(tile, d);
   node.querySelector('.title').textContent = title;
   node.querySelector('.story').textContent = story;
+  // A portrait's title and story are in its visitor's language: lang makes the browser pick a
+  // Hangul font for Korean and tells a screen reader which voice to use. The wall's own words
+  // are the page's.
+  const language = showsResult ? known(d.language) : null;
+  const words = node.querySelector('.caption');
+  if (language) words.lang = language;
+  else words.removeAttribute('lang');
+  node.dataset.language = language || '';
   const qr = node.querySelector('.qr');
   const viewable = showsResult && d.viewToken && Number(d.viewExpiresAt || 0) * 1000 > Date.now();
   const link = viewable ? viewUrl(cfg, d.viewToken) : '';
@@ -73,6 +82,9 @@ function render(tile) {
     qr.querySelector('.code').innerHTML = link ? qrSvg(link) : '';
   }
   qr.hidden = !link;
+  const scan = qr.querySelector('.scan');
+  scan.textContent = t(language || 'en', 'wall.scan');
+  scan.lang = language || 'en';
   node.dataset.status = d ? d.status : 'DEFAULT';
   node.dataset.view = (d && d.viewToken) || '';
   node.dataset.fallback = String(fallback);

@@ -16,8 +16,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from gallery import operators
-from gallery.errors import BadRequest, Forbidden, GalleryError, Rejected, VisitNotFound
+from gallery import catalog_items, operators
+from gallery.errors import BadRequest, Forbidden, GalleryError, Rejected, UnknownLanguage, VisitNotFound
 
 # visits.new_visit names a visit with uuid4().hex; nothing else is a visit id.
 VISIT_ID = re.compile(r"[0-9a-f]{32}")
@@ -62,6 +62,18 @@ def display_id(value: object) -> str:
     """A display id ("1", "12") from a path or a body, or BadRequest (400)."""
     if not isinstance(value, str) or not DISPLAY_ID.fullmatch(value):
         raise BadRequest(BAD_DISPLAY_ID)
+    return value
+
+
+def language(body: Mapping[str, Any]) -> str:
+    """The visitor's language from a request body: "ko" or "en", the event's own language when
+    the body has no `language` (a tablet from before the choice), or UnknownLanguage (400) for
+    anything else, null included. Nothing else is stored, so every later step can trust it."""
+    if "language" not in body:
+        return catalog_items.DEFAULT_LANGUAGE
+    value = body["language"]
+    if not isinstance(value, str) or value not in catalog_items.LANGUAGES:
+        raise UnknownLanguage()
     return value
 
 

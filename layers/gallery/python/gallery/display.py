@@ -22,7 +22,7 @@ IMAGE_URL_SECONDS = 3600  # tiles re-read GET /displays every 10 s, which signs 
 PUBLISH_RESULT = """
 mutation PublishResult($input: DisplayInput!) {
   publishResult(input: $input) {
-    displayId status imageUrl story title theme reason viewToken viewExpiresAt updatedAt
+    displayId status imageUrl story title language theme reason viewToken viewExpiresAt updatedAt
   }
 }
 """
@@ -36,9 +36,13 @@ def image_url(s3: Any, bucket: str, key: str) -> str:
     return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=IMAGE_URL_SECONDS)
 
 
-def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None) -> dict:
+def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None, language: str | None = None) -> dict:
     """The DisplayInput for a finished visit: the portrait when DONE (with its view link), the
-    reason otherwise. visitId goes into the stored state only; the Display type never returns it."""
+    reason otherwise. visitId goes into the stored state only; the Display type never returns it.
+
+    A DONE tile carries the language of its title and story (the wall sets `lang` on them, for
+    the font and for screen readers): the portrait's own when ChoosePortrait says which it used,
+    else the visit's (`language`, read from the visit item, or the event's)."""
     visit = outcome["visit"]
     data = {
         "displayId": str(visit["displayId"]),
@@ -48,7 +52,11 @@ def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None) -> dict:
     }
     if outcome["status"] == "DONE":
         portrait = outcome.get("portrait") or {}
-        data.update(story=portrait.get("story"), title=portrait.get("title"))
+        data.update(
+            story=portrait.get("story"),
+            title=portrait.get("title"),
+            language=portrait.get("language") or language or visit.get("language"),
+        )
         if view:
             data.update(
                 imageUrl=image_url(s3, bucket, keys.wall_image_key(view["viewToken"])),
@@ -83,7 +91,7 @@ def show(s3: Any, visit_table: Any, bucket: str, outcome: dict) -> dict | None:
     if now is None or now.get("status") != visits.DONE:
         s3.delete_object(Bucket=bucket, Key=wall_key)
         return None
-    return tile(s3, bucket, outcome, view)
+    return tile(s3, bucket, outcome, view, now.get("language"))
 
 
 def signed_graphql(credentials: Any, region: str, url: str, query: str, variables: dict, timeout: float = 5.0) -> dict:
@@ -107,7 +115,7 @@ def publish(credentials: Any, region: str, url: str, display_input: dict) -> dic
     return signed_graphql(credentials, region, url, PUBLISH_RESULT, {"input": display_input})["publishResult"]
 
 
-PUBLIC_FIELDS = ("displayId", "status", "story", "title", "theme", "reason", "updatedAt")
+PUBLIC_FIELDS = ("displayId", "status", "story", "title", "language", "theme", "reason", "updatedAt")
 
 
 def public_tile(s3: Any, bucket: str, item: dict, now: float | None = None) -> dict:

@@ -94,6 +94,10 @@ class BadRequest(GalleryError):
     default_message = "The request is not valid."
 
 
+class UnknownLanguage(BadRequest):
+    default_message = 'language must be "ko" (한국어) or "en" (English).'
+
+
 class Forbidden(GalleryError):
     default_message = "Only operators may do this."
 

@@ -17,8 +17,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from gallery import THEMES
-from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, KeyOutsideUploads, VisitNotFound
+from gallery import THEMES, catalog_items
+from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, KeyOutsideUploads, UnknownLanguage, VisitNotFound
 
 WAITING = "WAITING_FOR_PHOTO"
 PROCESSING = "PROCESSING"
@@ -42,8 +42,19 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def new_visit(visits: Any, display_id: str, theme: str, consent: bool, retention_days: int) -> dict:
-    """Write a visit that waits for its photo. Without consent nothing is written."""
+def new_visit(
+    visits: Any,
+    display_id: str,
+    theme: str,
+    consent: bool,
+    retention_days: int,
+    language: str = catalog_items.DEFAULT_LANGUAGE,
+) -> dict:
+    """Write a visit that waits for its photo. Without consent nothing is written. `language`
+    is the one the visitor chose on the tablet: the portrait's title, story and audio and the
+    pages they see follow it."""
+    if language not in catalog_items.LANGUAGES:
+        raise UnknownLanguage()
     if theme not in THEMES:
         raise BadRequest(f"Unknown theme {theme!r}; choose one of {', '.join(THEMES)}.")
     if consent is not True:
@@ -58,6 +69,7 @@ def new_visit(visits: Any, display_id: str, theme: str, consent: bool, retention
         "visitId": uuid.uuid4().hex,
         "displayId": str(display_id),
         "theme": theme,
+        "language": language,
         "status": WAITING,
         "consent": True,
         "consentAt": created,
@@ -203,7 +215,7 @@ def finish(visits: Any, visit_id: str, status: str, fields: dict) -> dict | None
 
 def viewer_view(visit: dict) -> dict:
     """What a phone that scanned the wall may see: what the wall shows, and no visit id."""
-    keep = ("displayId", "theme", "status", "story", "title", "viewExpiresAt")
+    keep = ("displayId", "theme", "language", "status", "story", "title", "viewExpiresAt")
     return {k: plain(visit[k]) for k in keep if k in visit}
 
 
@@ -213,6 +225,7 @@ def public_view(visit: dict) -> dict:
         "visitId",
         "displayId",
         "theme",
+        "language",
         "status",
         "reason",
         "message",
@@ -225,6 +238,22 @@ def public_view(visit: dict) -> dict:
         "error",
     )
     return {k: plain(visit[k]) for k in keep if k in visit}
+
+
+# As long as a portrait image URL (display.IMAGE_URL_SECONDS): the page plays both together.
+AUDIO_URL_SECONDS = 3600
+
+
+def audio_url(s3: Any, bucket: str, visit: dict) -> str | None:
+    """A presigned GET of the story's audio for a DONE visit that has one, else None.
+
+    Only a catalog object is ever signed: the key comes from the catalog item through the
+    pipeline, and GetVisit's role may read catalog/*.mp3 only, so a key anywhere else would
+    be a URL that cannot load (and must not be handed out)."""
+    key = str(visit.get("audioKey") or "")
+    if visit.get("status") != DONE or not key.startswith("catalog/") or not key.endswith(".mp3"):
+        return None
+    return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=AUDIO_URL_SECONDS)
 
 
 def plain(v: Any) -> Any:
