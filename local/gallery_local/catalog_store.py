@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA_DIR = ROOT / ".gallery-data"
+# GALLERY_DATA_DIR moves it (a rehearsal's own folder, or a test's).
+DATA_DIR = Path(os.environ.get("GALLERY_DATA_DIR") or ROOT / ".gallery-data")
 PREFIX = "catalog/"
 
 

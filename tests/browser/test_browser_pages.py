@@ -129,6 +129,7 @@ def test_a_rejected_photo_shows_the_reason_and_a_retake(open_page, served, tmp_p
     photo = tmp_path / "landscape.jpg"
     photo.write_bytes(no_face_jpeg())
     tablet = sign_in_tablet(open_page, 3)
+    tablet.click("#lang-en")  # the refusal below is checked in English
     to_camera(tablet)
     tablet.set_input_files("#file", str(photo))
     tablet.click("#use-photo")
@@ -245,7 +246,7 @@ def test_admin_is_for_operators_only(open_page, served):
 
 
 def test_the_visitor_deletes_every_object_and_item(open_page, served, stack, screenshots):
-    visit = Tablet(stack, 7).visit(VISITOR_PHOTO.read_bytes(), "travel")
+    visit = Tablet(stack, 7).visit(VISITOR_PHOTO.read_bytes(), "travel", language="en")
     assert visit.status == "DONE"
     token = view_token(stack, visit.visit_id)
     s3 = stack.client("s3")

@@ -384,7 +384,7 @@ def test_api_event_matches_its_route_and_authorizer(name: str):
         assert re.fullmatch(rf"https://cognito-idp\.{REGION}\.amazonaws\.com/{REGION}_\w+", claims["iss"])
         assert claims["aud"] == token["aud"] and claims["token_use"] == token["token_use"]
     if name == "create_visit":
-        assert json.loads(event["body"]) == {"theme": "painting", "consent": True}
+        assert json.loads(event["body"]) == {"theme": "painting", "consent": True, "language": "en"}
         assert event["headers"]["Content-Type"] == "application/json"
     else:
         assert event["body"] is None
