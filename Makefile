@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup demo test lint checkov chromium bench bench-pipeline bench-quality bench-matching serve clean
+.PHONY: setup demo test lint checkov chromium bench bench-pipeline bench-quality bench-matching bench-catalog serve clean
 
 setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 
@@ -58,7 +58,7 @@ checkov: setup
 chromium:
 	scripts/ensure-chromium
 
-bench: bench-pipeline bench-quality
+bench: bench-pipeline bench-quality bench-matching bench-catalog
 
 bench-pipeline: setup
 	$(VENV)/bin/python bench/pipeline_latency.py
@@ -69,6 +69,9 @@ bench-quality: setup
 # The ladder and the no-repeat rule on 1,000 simulated visitors (no stack needed, about a second).
 bench-matching: setup
 	$(VENV)/bin/python bench/matching.py
+
+bench-catalog: setup
+	$(VENV)/bin/python bench/catalog_throughput.py
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) build/checkov out bench/out .pytest_cache .ruff_cache

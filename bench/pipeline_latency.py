@@ -29,7 +29,7 @@ for p in (ROOT / "layers" / "gallery" / "python", ROOT / "containers" / "face", 
 import results_file  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from gallery_local import moto_hooks  # noqa: E402
+from gallery_local import demo_catalog, moto_hooks  # noqa: E402
 from gallery_local.demo import DEMO  # noqa: E402
 from gallery_local.stack import LocalStack, Settings  # noqa: E402
 from gallery_local.tablet import Tablet  # noqa: E402
@@ -78,6 +78,7 @@ def main() -> None:
     size = Image.open(args.photo).size
 
     with LocalStack(Settings(inference_timeout_seconds=60)) as stack:
+        demo_catalog.build(stack)
         tablets = [Tablet(stack, d) for d in range(1, 9)]
         for i in range(3):  # warm-up: first requests pay for imports and model loading
             one_visit(stack, tablets[0], photo, THEMES[i % 4])
@@ -95,6 +96,7 @@ def main() -> None:
 
     # What IAM enforcement costs: the same sequential visits on a stack that checks nothing.
     with LocalStack(Settings(inference_timeout_seconds=60, enforce_iam=False)) as open_stack:
+        demo_catalog.build(open_stack)
         tablet = Tablet(open_stack, 1)
         for i in range(3):
             one_visit(open_stack, tablet, photo, THEMES[i % 4])

@@ -273,6 +273,10 @@ def run(
     _stop_on_sigterm()
     print("Starting the local stack (moto, the face engine, AppSync, the API)...", flush=True)
     with LocalStack(Settings(data_dir=catalog_store.DATA_DIR)) as stack, Serve(stack, port=port) as serve:
+        from gallery import THEMES
+        from gallery_local.demo import ensure_catalog
+
+        ensure_catalog(stack, set(THEMES))
         print(serve.banner(), flush=True)
         if open_path:
             import webbrowser

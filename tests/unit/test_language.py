@@ -253,3 +253,16 @@ def test_the_wall_reads_and_is_sent_the_language(aws: Any):
     assert " language " in selection
     schema = (Path(__file__).resolve().parents[2] / "appsync" / "schema.graphql").read_text()
     assert schema.count("  language: String\n") == 2  # Display and DisplayInput
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_refusal_is_told_in_the_visits_language(language: str):
+    from gallery import errors, visits
+
+    item = {"visitId": "v", "status": "REJECTED", "reason": "FaceTooSmall", "language": language}
+    item["message"] = errors.FaceTooSmall().message  # what RecordOutcome stores
+    expected = errors.FaceTooSmall.korean_message if language == "ko" else errors.FaceTooSmall.default_message
+    assert visits.public_view(item)["message"] == expected
+    assert errors.sentence("FaceTooSmall", language) == expected
+    # Every refusal a visitor can meet has both sentences.
+    assert all(cls.korean_message for cls in errors.REJECTION_REASONS.values())

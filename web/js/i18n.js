@@ -165,17 +165,6 @@ const STRINGS = {
     'error.upload': '사진을 올리지 못했어요({status}). 다시 해 주세요.',
     'error.retry': '카메라를 보고 다시 해 주세요.',
     'error.unreadable': '사진을 읽지 못했어요. 다시 찍어 주세요.',
-    // Why a photo was refused, by the reason's name (gallery/errors.py has the English sentences,
-    // which the API sends as `message`).
-    'reason.ConsentMissing': '사진을 쓰려면 먼저 동의가 필요해요.',
-    'reason.PhotoTooLarge': '사진이 너무 커요. 다시 찍어 주세요.',
-    'reason.WrongContentType': 'JPEG와 PNG 사진만 쓸 수 있어요.',
-    'reason.UnreadablePhoto': '사진을 읽지 못했어요. 다시 찍어 주세요.',
-    'reason.NoFaceDetected': '얼굴이 보이지 않아요. 카메라를 봐 주세요.',
-    'reason.FaceTooSmall': '사진 속 얼굴이 너무 작아요. 조금 더 가까이 와 주세요.',
-    'reason.FaceNotFrontal': '카메라를 정면으로 봐 주세요.',
-    'reason.FaceTooBlurry': '사진이 흐려요. 움직이지 말고 다시 찍어 주세요.',
-    'reason.EyesCovered': '선글라스를 벗고 눈이 가려지지 않게 해 주세요.',
     // The visitor page
     'v.loading': '초상화를 찾는 중…',
     'v.title': '나의 전생',
@@ -232,11 +221,6 @@ function fill(text, vars, escape) {
 export function t(lang, key, vars = {}) {
   const text = (STRINGS[lang] && STRINGS[lang][key]) ?? STRINGS.en[key];
   return text === undefined ? key : fill(text, vars, false);
-}
-
-/** Whether `lang` has its own string for `key` (a refusal reason, say). */
-export function has(lang, key) {
-  return Boolean(STRINGS[lang] && key in STRINGS[lang]);
 }
 
 /** Put every [data-i18n] and [data-i18n-html] text under `root` into `lang`, and mark the page. */

@@ -4,7 +4,7 @@
 // The visitor picks 한국어 or English on the first screen (Korean unless they choose); the visit
 // carries it, so the portrait's title, story and audio, the wall tile and their phone follow it.
 import { $, ApiError, CognitoAuth, THEMES, api, el, loadConfig, ownerUrl, params } from './common.js';
-import { DEFAULT_LANGUAGE, has, t, translate } from './i18n.js';
+import { DEFAULT_LANGUAGE, t, translate } from './i18n.js';
 import qrcode from '/vendor/qrcode-generator-2.0.4/qrcode.mjs';
 
 const COUNTDOWN = Number(params.get('countdown') ?? 3);
@@ -287,10 +287,8 @@ async function follow(visitId, mine) {
   }
 }
 
-/** Why the photo was refused, in the visitor's language: the API's sentence is English. */
+/** Why the photo was refused: the API sends the sentence in the visit's language. */
 function refusal(view) {
-  const key = `reason.${view.reason}`;
-  if (visit.language !== 'en' && has(visit.language, key)) return say(key);
   return view.message || say('error.retry');
 }
 

@@ -9,7 +9,7 @@
 // The page speaks the visit's language (chosen on the tablet, in the API's answer); until it knows
 // it, or when the link no longer works, the phone's own.
 import { $, ApiError, api, el, loadConfig } from './common.js';
-import { browserLanguage, has, known, t, translate } from './i18n.js';
+import { browserLanguage, known, t, translate } from './i18n.js';
 
 const SECTIONS = ['loading', 'portrait', 'pending', 'unfinished', 'privacy', 'deleted', 'gone', 'expired'];
 let cfg;
@@ -75,9 +75,8 @@ async function load() {
     $('#listen').hidden = !view.audioUrl;
     show('portrait', 'privacy');
   } else if (view.status === 'REJECTED' || view.status === 'FAILED') {
-    // The API's sentence for a refusal is English; the reason's name finds the visitor's own.
-    const reason = `reason.${view.reason}`;
-    const message = language !== 'en' && has(language, reason) ? t(language, reason) : view.message;
+    // The API sends the refusal's sentence in the visit's language.
+    const message = view.message;
     $('#unfinished-text').textContent =
       view.status === 'REJECTED'
         ? t(language, 'v.rejected', { message: message || t(language, 'v.rejected.default') })

@@ -37,43 +37,56 @@ class AlreadyClaimed(GalleryError):
 
 
 class Rejected(GalleryError):
-    """The photo cannot become a portrait; the visitor is asked to try again."""
+    """The photo cannot become a portrait; the visitor is asked to try again. Each reason has
+    its sentence in English (default_message) and Korean (korean_message): the visitor reads
+    it in the language they chose on the tablet (`sentence`)."""
+
+    korean_message: str | None = None
 
 
 class ConsentMissing(Rejected):
     default_message = "We need your consent before we can use your photo."
+    korean_message = "사진을 쓰려면 먼저 동의가 필요해요."
 
 
 class PhotoTooLarge(Rejected):
     default_message = "The photo is too large. Please take it again."
+    korean_message = "사진이 너무 커요. 다시 찍어 주세요."
 
 
 class WrongContentType(Rejected):
     default_message = "Only JPEG and PNG photos can be used."
+    korean_message = "JPEG와 PNG 사진만 쓸 수 있어요."
 
 
 class UnreadablePhoto(Rejected):
     default_message = "We couldn't read that photo. Please take it again."
+    korean_message = "사진을 읽지 못했어요. 다시 찍어 주세요."
 
 
 class NoFaceDetected(Rejected):
     default_message = "We couldn't see a face. Please look at the camera."
+    korean_message = "얼굴이 보이지 않아요. 카메라를 봐 주세요."
 
 
 class FaceTooSmall(Rejected):
     default_message = "Your face is too small in the picture. Please come closer."
+    korean_message = "사진 속 얼굴이 너무 작아요. 조금 더 가까이 와 주세요."
 
 
 class FaceNotFrontal(Rejected):
     default_message = "Please look straight at the camera."
+    korean_message = "카메라를 정면으로 봐 주세요."
 
 
 class FaceTooBlurry(Rejected):
     default_message = "The photo is blurry. Please hold still and try again."
+    korean_message = "사진이 흐려요. 움직이지 말고 다시 찍어 주세요."
 
 
 class EyesCovered(Rejected):
     default_message = "Please take off your sunglasses and keep your eyes uncovered."
+    korean_message = "선글라스를 벗고 눈이 가려지지 않게 해 주세요."
 
 
 class NoPortraitAvailable(GalleryError):
@@ -113,6 +126,14 @@ def _named(base: type[GalleryError]) -> dict[str, type[GalleryError]]:
 
 ERRORS = _named(GalleryError)
 REJECTION_REASONS = _named(Rejected)
+
+
+def sentence(reason: str, language: str) -> str | None:
+    """A refusal's sentence in a visit's language ("ko" or "en"), or None for no such reason."""
+    cls = REJECTION_REASONS.get(reason)
+    if cls is None:
+        return None
+    return (cls.korean_message if language == "ko" else None) or cls.default_message
 
 
 def rejection(reason: str, message: str | None = None) -> Rejected | None:

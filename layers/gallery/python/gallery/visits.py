@@ -17,7 +17,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from gallery import THEMES, catalog_items
+from gallery import THEMES, catalog_items, errors
 from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, KeyOutsideUploads, UnknownLanguage, VisitNotFound
 
 WAITING = "WAITING_FOR_PHOTO"
@@ -237,7 +237,11 @@ def public_view(visit: dict) -> dict:
         "finishedAt",
         "error",
     )
-    return {k: plain(visit[k]) for k in keep if k in visit}
+    view = {k: plain(visit[k]) for k in keep if k in visit}
+    if visit.get("status") == REJECTED and visit.get("reason"):
+        # The refusal in the language the visitor chose (errors.py holds both).
+        view["message"] = errors.sentence(str(visit["reason"]), str(visit.get("language") or "")) or view.get("message")
+    return view
 
 
 # As long as a portrait image URL (display.IMAGE_URL_SECONDS): the page plays both together.
