@@ -3,7 +3,7 @@
 engine's review), at several concurrencies, and the share of time spent outside the emulated
 services (Step Functions, Lambda handlers, S3, DynamoDB: the workflow itself).
 
-    .venv/bin/python bench/catalog_throughput.py [--items 24] [--theme painting]
+    .venv/bin/python bench/catalog_throughput.py [--items 20] [--theme painting]
 
 Emulated time is what the local Bedrock (drawing and stories), the local Polly (eSpeak NG) and
 the local Rekognition (the face engine) spend answering; on AWS these are the model calls. The
@@ -57,7 +57,7 @@ def detect_seconds(since: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--items", type=int, default=24, help="items per run")
+    ap.add_argument("--items", type=int, default=20, help="items per run")
     ap.add_argument("--theme", default="painting")
     args = ap.parse_args()
     concurrencies = (1, 2, 4)

@@ -77,7 +77,9 @@ def _existing_image(s3: Any, bucket: str, theme: str, portrait_id: str) -> tuple
         try:
             return key, s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as e:
-            if e.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            # Without s3:ListBucket (which would let the role list visitors' keys), S3 answers
+            # a missing object with AccessDenied; a real permission problem shows at the put.
+            if e.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "AccessDenied"):
                 raise
     return None
 
