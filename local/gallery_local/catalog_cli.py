@@ -195,26 +195,25 @@ def review(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction, themes: tuple[str, ...]) -> None:
     c = sub.add_parser("catalog", help="prepare the catalog of portraits and stories")
     csub = c.add_subparsers(dest="catalog_command", required=True)
+
+    def plan_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--theme", choices=themes, required=True)
+        parser.add_argument("--model", help="image model id (default: the stack's CatalogImageModelId)")
+        parser.add_argument("--text-model", help="story model id, with its inference profile")
+        parser.add_argument("--limit", type=int, help="only the first N items of the plan")
+        parser.add_argument("--concurrency", type=int, default=4, help="items generated at once (default: 4)")
+        parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
     p = csub.add_parser("plan", help="what a generation would make, cost and take; spends nothing")
-    p.add_argument("--theme", choices=themes, required=True)
-    p.add_argument("--model", help="image model id (default: the prices file's default)")
-    p.add_argument("--text-model", help="story model id (default: the prices file's default)")
-    p.add_argument("--limit", type=int, help="only the first N items of the plan")
-    p.add_argument("--concurrency", type=int, default=4, help="items generated at once (default: 4)")
-    p.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    plan_options(p)
     p.set_defaults(func=plan)
 
     def stack_option(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--stack", help="a deployed stack's name (default: the local stack)")
 
     g = csub.add_parser("generate", help="generate portraits and stories on the catalog workflow")
-    g.add_argument("--theme", choices=themes, required=True)
-    g.add_argument("--model", help="image model id (must be the stack's CatalogImageModelId)")
-    g.add_argument("--text-model", help="story model id, with its inference profile")
-    g.add_argument("--limit", type=int, help="only the first N items of the plan")
-    g.add_argument("--concurrency", type=int, default=4, help="items generated at once (default: 4)")
+    plan_options(g)
     g.add_argument("--yes", action="store_true", help="do not ask before spending")
-    g.add_argument("--json", action="store_true", help="print the outcome as JSON")
     stack_option(g)
     g.set_defaults(func=generate)
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from boto3.dynamodb.conditions import Key
 
 from gallery import catalog_generation, catalog_items
 from gallery.catalog_plan import PlannedItem
@@ -101,13 +100,7 @@ def start(target: Target, theme: str, items: list[PlannedItem], concurrency: int
 
 
 def items_of(target: Target, theme: str) -> list[dict]:
-    out, kwargs = [], {"KeyConditionExpression": Key("theme").eq(theme), "ConsistentRead": True}
-    while True:
-        page = target.catalog.query(**kwargs)
-        out += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return out
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return catalog_items.of_theme(target.catalog, theme, ConsistentRead=True)
 
 
 @dataclass

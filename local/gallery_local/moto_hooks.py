@@ -603,7 +603,9 @@ REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
 REKOGNITION_MAX_S3_BYTES = 15 * 1024 * 1024
 
 
-def set_face_detector(detector: Callable[[bytes], list[dict]], s3_reader: Callable[[str, str], bytes]) -> None:
+def set_face_detector(
+    detector: Callable[[bytes], list[dict]] | None, s3_reader: Callable[[str, str], bytes] | None
+) -> None:
     """detector(image bytes) -> Rekognition FaceDetails; raises ValueError for an image it
     cannot decode. s3_reader(bucket, key) -> bytes for S3Object images."""
     global _face_detector, _s3_reader

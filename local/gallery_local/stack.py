@@ -25,6 +25,7 @@ from gallery_local.bedrock_local import BedrockRuntime
 from gallery_local.http_util import free_port
 from gallery_local.iam_local import LocalIam
 from gallery_local.polly_local import PollyLocal
+from gallery_local.rekognition_local import LocalRekognition
 from gallery_local.sagemaker_local import AsyncEndpoints, EngineProcess
 from gallery_local.shutdown import Shutdown
 from gallery_local.slack_receiver import SlackReceiver
@@ -379,44 +380,10 @@ class LocalStack:
             self._shutdown.add(engine.stop)
             self.engine_url = engine.url
         moto_hooks.add_to_path(self.root / "containers" / "face")
-        from face_engine import rekognition  # the same engine answers Rekognition
-
-        def detect(data: bytes) -> list[dict]:
-            import io
-
-            import cv2
-            import numpy as np
-            from moto.core.exceptions import JsonRESTError
-            from PIL import Image
-
-            # Rekognition's checks, from the header, before anything is decoded: JPEG (an MPO
-            # is one) or PNG; at least 80 px a side (AWS answers InvalidParameterException);
-            # at most 10,000 px a side (documented for DetectLabels, assumed for DetectFaces).
-            try:
-                header = Image.open(io.BytesIO(data))
-            except Image.DecompressionBombError as e:
-                raise JsonRESTError("ImageTooLargeException", "Input image dimensions are too large.") from e
-            except Exception as e:  # Pillow raises several types for bytes that are no image
-                raise ValueError("not a JPEG or PNG image") from e
-            (width, height), kind = header.size, header.format
-            if kind not in ("JPEG", "MPO", "PNG"):
-                raise ValueError(f"{kind} is not JPEG or PNG")
-            if min(width, height) < 80:
-                raise JsonRESTError("InvalidParameterException", "Request has invalid parameters")
-            if max(width, height) > 10_000:
-                raise JsonRESTError(
-                    "ImageTooLargeException",
-                    f"Input image dimensions {width} x {height} exceed maximum dimension size of 10000 pixels",
-                )
-            img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-            if img is None:
-                raise ValueError("not a JPEG or PNG image")
-            return rekognition.face_details(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-
-        def read_s3(bucket: str, key: str) -> bytes:
-            return self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-
-        moto_hooks.set_face_detector(detect, read_s3)
+        rekognition = LocalRekognition(
+            lambda bucket, key: self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        ).start()
+        self._shutdown.add(rekognition.stop)
 
     def _create_endpoints(self) -> None:
         sm = self.client("sagemaker")

@@ -46,6 +46,23 @@ def no_bedrock_faults(stack):
     stack.bedrock.clear_faults()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def leave_the_catalog_as_it_was(stack):
+    """These tests make items the session's other tests must not meet (a review page's
+    counts, a visit's choice): what they add is removed afterwards."""
+    table = stack.table("CatalogTable")
+    before = {(i["theme"], i["portraitId"]) for i in table.scan(ProjectionExpression="theme, portraitId")["Items"]}
+    yield
+    s3 = stack.client("s3")
+    for i in table.scan()["Items"]:
+        if (i["theme"], i["portraitId"]) in before:
+            continue
+        table.delete_item(Key={"theme": i["theme"], "portraitId": i["portraitId"]})
+        for key in (i.get("key"), i.get("audioKo"), i.get("audioEn")):
+            if key:
+                s3.delete_object(Bucket=stack.bucket, Key=key)
+
+
 def test_a_generation_makes_reviewed_items_with_image_story_and_audio(stack):
     items = fresh("painting", 3)
     before = len(invokes(stack))
@@ -111,9 +128,7 @@ def test_throttling_beyond_the_sdks_retries_is_retried_by_the_workflow(stack):
     assert progress.status == "SUCCEEDED"
     assert item(stack, "realistic", items[0].portrait_id)["status"] != catalog_items.FAILED
     failed = [
-        e["taskFailedEventDetails"]["error"]
-        for e in stack.history(progress.arn)
-        if "taskFailedEventDetails" in e
+        e["taskFailedEventDetails"]["error"] for e in stack.history(progress.arn) if "taskFailedEventDetails" in e
     ]
     assert "ModelBusy" in failed
     assert len(stack.bedrock.calls_of(outcome="ThrottlingException")) >= 6

@@ -31,7 +31,7 @@ def execution_ended(stack, execution_arn: str, timeout: float = 60) -> str:
 def test_a_1_x_39_million_png_is_rejected_with_its_reason(stack):
     data = strip_png(1, 39_000_000)
     assert len(data) < 200 * 1024  # far under the upload limit
-    visit = Tablet(stack, 6).visit(data, "painting", content_type="image/png")
+    visit = Tablet(stack, 6).visit(data, "painting", content_type="image/png", language="en")
     assert visit.status == "REJECTED", visit.view
     sentence = (
         "The photo is 1 x 39000000 pixels, far too long and narrow to show a face. Please take an ordinary photo."

@@ -260,9 +260,9 @@ def test_a_refusal_is_told_in_the_visits_language(language: str):
     from gallery import errors, visits
 
     item = {"visitId": "v", "status": "REJECTED", "reason": "FaceTooSmall", "language": language}
-    item["message"] = errors.FaceTooSmall().message  # what RecordOutcome stores
-    expected = errors.FaceTooSmall.korean_message if language == "ko" else errors.FaceTooSmall.default_message
+    item["message"] = "Your face is 60 px across; please come closer."  # what RecordOutcome stored
+    expected = errors.FaceTooSmall.korean_message if language == "ko" else item["message"]
     assert visits.public_view(item)["message"] == expected
-    assert errors.sentence("FaceTooSmall", language) == expected
+    assert errors.sentence("FaceTooSmall", "ko") == errors.FaceTooSmall.korean_message
     # Every refusal a visitor can meet has both sentences.
     assert all(cls.korean_message for cls in errors.REJECTION_REASONS.values())

@@ -1,7 +1,19 @@
 // The operators' panel: per display and for all, reset to the default image (AppSync resetDisplay,
 // operators group) or force a refresh (POST /displays/{id}/refresh re-publishes the stored state
 // with a fresh image URL); recent visits (GET /visits) with status, error and execution link.
-import { $, CognitoAuth, api, clock, el, executionUrl, graphql, loadConfig, params, parseDisplays } from './common.js';
+import {
+  $,
+  CognitoAuth,
+  api,
+  clock,
+  el,
+  executionUrl,
+  graphql,
+  loadConfig,
+  operatorSignIn,
+  params,
+  parseDisplays,
+} from './common.js';
 import { RealtimeClient } from './realtime.js';
 
 const FIELDS = 'displayId status imageUrl story title theme reason viewToken viewExpiresAt updatedAt';
@@ -11,6 +23,7 @@ const DEFAULT_IMAGE = '/img/default.svg';
 
 let cfg;
 let auth;
+let session; // operatorSignIn: sign-in, the operators group, sign-out
 let displays = [];
 const state = new Map();
 
@@ -123,26 +136,15 @@ async function loadVisits() {
   $('#visits-checked').textContent = `checked ${clock(new Date())}`;
 }
 
+/** The session has expired: back to the sign-in form, with nothing of the console showing. */
 function signedOut() {
-  auth.signOut();
   $('#console').hidden = true;
-  $('#forbidden').hidden = true;
-  $('#signout').hidden = true;
   $('#conn').hidden = true;
-  $('#who').textContent = '';
-  $('#signin').hidden = false;
+  session.signedOut();
 }
 
+/** An operator is signed in (operatorSignIn checked the group). */
 async function start() {
-  const claims = auth.claims();
-  const groups = claims['cognito:groups'] || [];
-  $('#who').textContent = claims['cognito:username'] || '';
-  $('#signout').hidden = false;
-  $('#signin').hidden = true;
-  if (!groups.includes('operators')) {
-    $('#forbidden').hidden = false;
-    return;
-  }
   $('#console').hidden = false;
   renderDisplays();
   await Promise.allSettled([loadDisplays(), loadVisits()]);
@@ -172,23 +174,11 @@ async function main() {
   cfg = await loadConfig();
   auth = new CognitoAuth(cfg, 'admin');
   displays = parseDisplays(params.get('displays') || cfg.displays || '1-8');
-  $('#signin').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    $('#signin-error').textContent = '';
-    try {
-      await auth.signIn($('#username').value.trim(), $('#password').value);
-      $('#password').value = '';
-      await start();
-    } catch (e) {
-      $('#signin-error').textContent = e.message;
-    }
-  });
-  $('#signout').addEventListener('click', signedOut);
   $('#reset-all').addEventListener('click', () => reset(displays));
   $('#refresh-all').addEventListener('click', () => refresh(displays));
   $('#reload-visits').addEventListener('click', () => loadVisits().catch((e) => toast(e.message)));
-  if (auth.signedIn && (await auth.idToken())) await start();
-  else signedOut();
+  session = operatorSignIn(auth, start);
+  await session.ready;
 }
 
 main().catch((e) => {

@@ -88,16 +88,7 @@ def age_band(age_range: dict | None) -> str | None:
 
 
 def approved(catalog: Any, theme: str) -> list[dict]:
-    items, kwargs = (
-        [],
-        {"KeyConditionExpression": Key("theme").eq(theme), "FilterExpression": Attr("status").eq(APPROVED)},
-    )
-    while True:
-        page = catalog.query(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return catalog_items.of_theme(catalog, theme, FilterExpression=Attr("status").eq(APPROVED))
 
 
 def matches(portrait: dict, trait: str, wanted: str | None) -> bool:

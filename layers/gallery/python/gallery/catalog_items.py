@@ -18,6 +18,10 @@ One item per portrait in CatalogTable (key: theme, portraitId), the portrait its
 
 from __future__ import annotations
 
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
 GENERATED = "GENERATED"
 PENDING_REVIEW = "PENDING_REVIEW"
 APPROVED = "APPROVED"
@@ -64,3 +68,16 @@ def _localised(item: dict, field: str, language: str) -> str:
         if value:
             return str(value)
     return str(item.get(field) or "")
+
+
+def of_theme(catalog_table: Any, theme: str, **kwargs: Any) -> list[dict]:
+    """Every item of a theme, all pages of the query (DynamoDB returns at most 1 MB a page);
+    kwargs go to Query (a FilterExpression, ConsistentRead)."""
+    found: list[dict] = []
+    kwargs["KeyConditionExpression"] = Key("theme").eq(theme)
+    while True:
+        page = catalog_table.query(**kwargs)
+        found += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

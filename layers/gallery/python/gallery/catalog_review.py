@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from gallery import THEMES, catalog_items
@@ -42,18 +42,6 @@ def theme_of(value: object) -> str:
     return value
 
 
-def _query(catalog_table: Any, theme: str, **kwargs: Any) -> list[dict]:
-    """Every page of a theme's query (DynamoDB returns at most 1 MB a page)."""
-    found: list[dict] = []
-    kwargs["KeyConditionExpression"] = Key("theme").eq(theme)
-    while True:
-        page = catalog_table.query(**kwargs)
-        found += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def items(catalog_table: Any, theme: str, statuses: tuple[str, ...] | None = None) -> list[dict]:
     """Every item of `theme` (all statuses, or only `statuses`), in portraitId order, as stored
     (numbers are Decimals; visits.plain turns them into JSON numbers)."""
@@ -61,7 +49,7 @@ def items(catalog_table: Any, theme: str, statuses: tuple[str, ...] | None = Non
     kwargs: dict[str, Any] = {}
     if statuses:
         kwargs["FilterExpression"] = Attr("status").is_in(list(statuses))
-    return _query(catalog_table, theme, **kwargs)
+    return catalog_items.of_theme(catalog_table, theme, **kwargs)
 
 
 def _ids(portrait_ids: object) -> list[str]:
@@ -171,7 +159,7 @@ def counts(catalog_table: Any, themes: list[str] | tuple[str, ...]) -> dict[str,
     visitors can be matched with); an item without a value counts as "unknown"."""
     out: dict[str, dict] = {}
     for theme in themes:
-        found = _query(
+        found = catalog_items.of_theme(
             catalog_table,
             theme_of(theme),
             ProjectionExpression="#s, #g, #a, #t",

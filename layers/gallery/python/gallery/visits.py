@@ -238,9 +238,10 @@ def public_view(visit: dict) -> dict:
         "error",
     )
     view = {k: plain(visit[k]) for k in keep if k in visit}
-    if visit.get("status") == REJECTED and visit.get("reason"):
-        # The refusal in the language the visitor chose (errors.py holds both).
-        view["message"] = errors.sentence(str(visit["reason"]), str(visit.get("language") or "")) or view.get("message")
+    if visit.get("status") == REJECTED and visit.get("reason") and visit.get("language") == "ko":
+        # The refusal in Korean when the visitor chose it (errors.py holds both); the stored
+        # sentence is English, and may say more (the photo's size, say).
+        view["message"] = errors.sentence(str(visit["reason"]), "ko") or view.get("message")
     return view
 
 
