@@ -14,13 +14,13 @@ from gallery_local.stack import LocalStack, Settings
 from gallery_local.tablet import Tablet, Visit
 
 DEMO = Path(__file__).resolve().parent / "demo"
-BUNDLED = [  # (photo, display, theme)
-    ("visitor-a.jpg", 1, "painting"),
-    ("visitor-b.jpg", 2, "realistic"),
-    ("visitor-c.jpg", 3, "travel"),
-    ("visitor-b.jpg", 4, "animation"),
-    ("visitor-a.jpg", 5, "travel"),
-    ("visitor-c.jpg", 6, "painting"),
+BUNDLED = [  # (photo, display, theme, language): men and women, both languages
+    ("visitor-a.jpg", 1, "painting", "ko"),
+    ("visitor-d.jpg", 2, "realistic", "en"),
+    ("visitor-c.jpg", 3, "travel", "ko"),
+    ("visitor-e.jpg", 4, "animation", "ko"),
+    ("visitor-b.jpg", 5, "travel", "en"),
+    ("visitor-e.jpg", 6, "painting", "en"),
 ]
 
 
@@ -29,10 +29,11 @@ class Job:
     photo: Path
     display: int
     theme: str
+    language: str | None = None  # None: the tablet's default
 
 
 def bundled_jobs() -> list[Job]:
-    return [Job(DEMO / "photos" / name, display, theme) for name, display, theme in BUNDLED]
+    return [Job(DEMO / "photos" / name, display, theme, language) for name, display, theme, language in BUNDLED]
 
 
 def ensure_catalog(stack: LocalStack, themes: set[str]) -> None:
@@ -62,7 +63,7 @@ def run(jobs: list[Job], out_dir: Path, concurrent: bool = False, details: list[
 
         def one(job: Job) -> Visit:
             ctype = mimetypes.guess_type(job.photo.name)[0] or "image/jpeg"
-            visit = tablets[job.display].visit(job.photo.read_bytes(), job.theme, ctype)
+            visit = tablets[job.display].visit(job.photo.read_bytes(), job.theme, ctype, language=job.language)
             if visit.image:
                 (out_dir / f"{visit.visit_id}-display{job.display}-{job.theme}.png").write_bytes(visit.image)
             return visit

@@ -222,11 +222,14 @@ def engine_faces():
     return out
 
 
+BUNDLED = ["visitor-a.jpg", "visitor-b.jpg", "visitor-c.jpg", "visitor-d.jpg", "visitor-e.jpg"]
+
+
 def test_the_bundled_photos_are_there():
-    assert sorted(p.name for p in DEMO_PHOTOS.glob("*.jpg")) == ["visitor-a.jpg", "visitor-b.jpg", "visitor-c.jpg"]
+    assert sorted(p.name for p in DEMO_PHOTOS.glob("*.jpg")) == BUNDLED
 
 
-@pytest.mark.parametrize("name", ["visitor-a.jpg", "visitor-b.jpg", "visitor-c.jpg"])
+@pytest.mark.parametrize("name", BUNDLED)
 def test_a_face_crop_gives_a_skin_tone_group(engine_faces, name):
     img, face = engine_faces[name]
     box = crop.padded_box(face, img.width, img.height)
@@ -245,7 +248,7 @@ def test_a_face_crop_gives_a_skin_tone_group(engine_faces, name):
     assert direct["group_name"] == tone and direct["confidence"] in ("high", "medium")
 
 
-@pytest.mark.parametrize("name", ["visitor-a.jpg", "visitor-b.jpg", "visitor-c.jpg"])
+@pytest.mark.parametrize("name", BUNDLED)
 def test_a_greyscale_crop_gives_no_skin_tone(engine_faces, name):
     img, face = engine_faces[name]
     box = crop.padded_box(face, img.width, img.height)
