@@ -34,7 +34,7 @@ def _demo(args: argparse.Namespace) -> int:
         for d in details:
             print(json.dumps(d, ensure_ascii=False, default=str))
     else:
-        print(demo.table(visits))
+        print(demo.table(details))
         print(f"\nResult images: {Path(args.out).resolve()}")
     return 0 if all(v.status in ("DONE", "REJECTED") for v in visits) else 1
 

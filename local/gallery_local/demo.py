@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import sys
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,34 +103,36 @@ def record(stack: LocalStack, visit: Visit) -> dict:
     }
 
 
-def table(visits: list[Visit]) -> str:
-    head = [
-        "visitId",
-        "display",
-        "theme",
-        "status",
-        "portrait",
-        "crop ms",
-        "portrait ms",
-        "swap ms",
-        "restore ms",
-        "end-to-end s",
-    ]
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def table(records: list[dict]) -> str:
+    """The demo's table, from the same records `--json` prints."""
+    head = ["visitId", "display", "theme", "lang", "status", "portrait", "matched as", "rung"]
+    head += ["crop ms", "portrait ms", "swap ms", "restore ms", "end-to-end s"]
     rows = []
-    for v in visits:
-        t = v.view.get("timings") or {}
-        portrait = v.view.get("title") or v.view.get("reason") or ""
+    for r in records:
+        t = r["timings"]
+        traits = "/".join(str(r[k]) for k in ("portraitGender", "portraitAgeBand", "portraitSkinTone") if r[k])
         rows.append(
             [
-                v.visit_id,
-                v.display_id,
-                v.theme,
-                v.status,
-                portrait[:38],
+                r["visitId"],
+                r["display"],
+                r["theme"],
+                r["language"] or "",
+                r["status"],
+                (r["title"] or r["reason"] or "")[:30],
+                traits,
+                r["rung"] or "",
                 *(str(t.get(k, "-")) for k in ("cropMs", "portraitMs", "swapMs", "restoreMs")),
-                f"{v.seconds:.2f}",
+                f"{r['seconds']:.2f}",
             ]
         )
-    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+    widths = [max(_width(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(r: list) -> str:
+        return "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(r, widths, strict=True))
+
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])
