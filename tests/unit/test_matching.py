@@ -179,21 +179,29 @@ def test_no_portrait_again_within_the_last_k_of_a_display():
     assert ids[7] == ids[0] and ids[8] == ids[1]
 
 
-def test_when_every_portrait_was_shown_recently_the_least_recently_shown_match():
+def test_gender_is_never_given_up_to_avoid_a_repeat():
     a, b, c = item("a", "female", "tan", "young"), item("b", "female", "tan", "young"), item("c", "male", None, None)
     shown = shown_on_one_display([a, b, c], [SHE] * 6)
-    # a/b, then the other, then c (a man's portrait rather than a repeat), then repeats of the
-    # least recently shown woman's portrait.
+    # a/b, then the other, then repeats of the least recently shown woman's portrait: never c,
+    # the man's portrait, although it was never shown.
     first = shown[0][0]
     second = "b" if first == "a" else "a"
-    assert shown == [
-        (first, "gender+skinTone+ageBand"),
-        (second, "gender+skinTone+ageBand"),
-        ("c", "theme"),
-        (first, "gender+skinTone+ageBand"),
-        (second, "gender+skinTone+ageBand"),
-        (first, "gender+skinTone+ageBand"),
-    ]
+    assert shown == [(first, "gender+skinTone+ageBand"), (second, "gender+skinTone+ageBand")] * 3
+
+
+def test_without_a_known_gender_a_new_portrait_beats_a_repeat():
+    a, b, c = item("a", "female", "tan", "young"), item("b", "female", "tan", "young"), item("c", "male", None, None)
+    nobody = visitor(None, "tan", "young")
+    shown = shown_on_one_display([a, b, c], [nobody] * 4)
+    assert [pid for pid, _ in shown[:3]].count("c") == 1 and len({pid for pid, _ in shown[:3]}) == 3
+
+
+def test_when_every_portrait_was_shown_recently_the_least_recently_shown_match():
+    portraits = [item(pid, "female", "tan", "young") for pid in "abc"]
+    shown = shown_on_one_display(portraits, [SHE] * 8, k=3)
+    ids = [pid for pid, _ in shown]
+    assert sorted(ids[:3]) == ["a", "b", "c"]
+    assert ids[3:6] == ids[:3] and ids[6:8] == ids[:2]  # each time the least recently shown
 
 
 def test_deterministic_for_a_visit_id_and_history():

@@ -25,11 +25,12 @@ bundled items have no skinTone) is unknown, which matches nothing specific, but 
 is still a candidate on the rungs that do not need that attribute.
 
 No repeats: a display never shows a portrait that it showed in its last NO_REPEAT finished
-visits; a rung whose portraits were all shown recently is skipped. Only when every candidate of
-the theme was shown recently (a catalog of NO_REPEAT portraits or fewer) is a repeat allowed:
-then the ladder is walked again over all candidates and the first non-empty rung gives its least
-recently shown portrait. So with a tiny catalog a visitor may get a worse match rather than a
-repeat; with the generated catalogs (every gender x skin tone x age cell, twice) it never happens.
+visits; a rung whose portraits were all shown recently is skipped. Gender is never given up to
+avoid a repeat: when the theme has portraits of the visitor's gender and all of them were shown
+recently, the visitor gets the least recently shown of them (on the best rung that has one)
+rather than a new portrait of another gender. Otherwise a repeat happens only when every
+candidate was shown recently (a catalog of NO_REPEAT portraits or fewer). With the generated
+catalogs (every gender x skin tone x age cell, twice) neither happens.
 
 The pick within a rung is a stable function of the visit id, so a retried step picks the same
 portrait (given the same catalog and display history).
@@ -119,13 +120,17 @@ def choose(candidates: list[dict], visit_id: str, traits: dict, recent: list[str
     recent = list(recent or [])
     shown = set(recent)
     rungs = _rungs(traits)
+    own_gender = [p for p in candidates if matches(p, "gender", traits.get("gender"))]
     for rung in rungs:
+        if own_gender and "gender" not in rung:
+            break  # a repeat in the visitor's own gender beats a new portrait of another
         fresh = [
             p for p in candidates if p["portraitId"] not in shown and all(matches(p, t, traits.get(t)) for t in rung)
         ]
         if fresh:
             return _pick(fresh, visit_id), rung_name(rung)
-    # Every candidate was shown recently: the best rung's least recently shown portrait.
+    # Every candidate that may be chosen was shown recently: the best rung's least recently
+    # shown portrait.
     for rung in rungs:
         pool = [p for p in candidates if all(matches(p, t, traits.get(t)) for t in rung)]
         if pool:
