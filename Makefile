@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup demo test lint checkov chromium bench bench-pipeline bench-quality bench-matching bench-catalog serve clean
+.PHONY: setup demo test lint checkov chromium bench bench-pipeline bench-quality bench-matching bench-catalog loadtest serve clean
 
 setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 
@@ -72,6 +72,15 @@ bench-matching: setup
 
 bench-catalog: setup
 	$(VENV)/bin/python bench/catalog_throughput.py
+
+# The load test at 1x and 3x the expected busiest hour (local/gallery_local/load_profile.json),
+# 2 minutes each on 8 kiosks, then its section of bench/RESULTS.md (about 6-8 minutes).
+LOADTEST := $(VENV)/bin/gallery loadtest --tablets 8 --minutes 2 --seed 1
+loadtest: setup
+	$(LOADTEST) --peak-multiplier 1 --out out/loadtest/1x
+	$(LOADTEST) --peak-multiplier 3 --out out/loadtest/3x
+	$(VENV)/bin/python -m gallery_local.loadtest results "make loadtest ($(LOADTEST) --peak-multiplier 1|3)" \
+		out/loadtest/1x out/loadtest/3x
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) build/checkov out bench/out .pytest_cache .ruff_cache

@@ -84,14 +84,15 @@ class Tablet:
             raise RuntimeError(f"The upload was refused ({resp.status_code}): {resp.text[:300]}")
         return self.follow(visit, timeout)
 
-    def follow(self, visit: Visit, timeout: float = 120) -> Visit:
+    def follow(self, visit: Visit, timeout: float = 120, fetch_image: bool = True) -> Visit:
+        """Poll until the visit is final; fetch_image False leaves the result image unfetched."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             code, view = self.status(visit.visit_id)
             if code == 200 and view.get("status") in FINAL:
                 visit.finished_at = time.perf_counter()
                 visit.status, visit.view = view["status"], view
-                if view.get("imageUrl"):
+                if fetch_image and view.get("imageUrl"):
                     visit.image = self.http.get(view["imageUrl"], timeout=30).content
                 return visit
             time.sleep(self.poll_seconds)
