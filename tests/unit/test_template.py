@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from gallery.sweeper import STATUS_INDEX
 from gallery.visits import VIEW_INDEX
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,7 @@ FUNCTIONS = {
     "CatalogCheckModelsFunction": "catalog_check_models",
     "CatalogGenerateFunction": "catalog_generate",
     "CatalogAutoReviewFunction": "catalog_auto_review",
+    "SweepStuckVisitsFunction": "sweep_stuck_visits",
 }
 
 SHARED_ENV = {
@@ -422,7 +424,16 @@ def test_tables(resources: dict) -> None:
     assert visits["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert visits["KeySchema"] == [{"AttributeName": "visitId", "KeyType": "HASH"}]
     indexes = {gsi["IndexName"]: gsi for gsi in visits["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"byDisplay", VIEW_INDEX}
+    assert set(indexes) == {"byDisplay", VIEW_INDEX, STATUS_INDEX}
+    # The sweeper finds open visits older than a cutoff by status and creation time.
+    assert indexes[STATUS_INDEX]["KeySchema"] == [
+        {"AttributeName": "status", "KeyType": "HASH"},
+        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+    ]
+    assert indexes["byDisplay"]["KeySchema"] == [
+        {"AttributeName": "displayId", "KeyType": "HASH"},
+        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+    ]
     assert indexes["byDisplay"]["KeySchema"] == [
         {"AttributeName": "displayId", "KeyType": "HASH"},
         {"AttributeName": "createdAt", "KeyType": "RANGE"},
