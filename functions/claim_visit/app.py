@@ -1,15 +1,18 @@
 """First state: accept the upload for its visit, exactly once."""
 
-from gallery import keys, visits
-from gallery.runtime import logger, table, tracer
+from gallery import event_metrics, keys, visits
+from gallery.runtime import logger, metrics, table, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     display_id, visit_id = keys.parse_upload_key(event["key"])
     logger.set_correlation_id(visit_id)
     visit = visits.claim(table("VISITS_TABLE"), visit_id, display_id, event.get("executionArn", ""))
+    # The claim succeeds once per visit; a replayed upload raises before this line.
+    event_metrics.visit_started(metrics)
     return {
         "visitId": visit_id,
         "displayId": display_id,

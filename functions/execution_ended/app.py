@@ -5,12 +5,13 @@ operators are told. This is the backstop for what the state machine cannot catch
 
 from aws_lambda_powertools.utilities import parameters
 
-from gallery import outcome, slack
-from gallery.runtime import logger, setting, table, tracer
+from gallery import event_metrics, outcome, slack
+from gallery.runtime import logger, metrics, setting, table, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     detail = event.get("detail") or {}
     ended = outcome.execution_ended(table("VISITS_TABLE"), detail)
@@ -19,6 +20,9 @@ def handler(event: dict, context: object) -> dict:
         return {"recorded": False}
     logger.set_correlation_id(ended["visit"]["visitId"])
     logger.info("visit failed when its execution ended", extra={"status": detail.get("status")})
+    # The pipeline never recorded this failure (or only its last-resort write did), so nothing
+    # counted it yet. A retry after a Slack outage counts it again; the alarm's "> 0" is the same.
+    event_metrics.visit_ended(metrics, "FAILED")
     try:
         webhook = parameters.get_secret(setting("SLACK_WEBHOOK_SECRET_ARN"), max_age=300)
         slack.post(webhook, slack.message(ended))

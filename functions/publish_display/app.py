@@ -1,13 +1,17 @@
 """Tell the visit's display what to show (AppSync mutation publishResult)."""
 
-from gallery import display
-from gallery.runtime import client, credentials, logger, region, setting, table, tracer
+from gallery import display, event_metrics
+from gallery.runtime import client, credentials, logger, metrics, region, setting, table, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     logger.set_correlation_id(event["visit"]["visitId"])
+    if event["status"] == "DONE":
+        # Counted before the wall is told: a display outage must not hide a finished visit.
+        event_metrics.visit_done(metrics, table("VISITS_TABLE"), event["visit"]["visitId"], event.get("timings"))
     tile = display.show(client("s3"), table("VISITS_TABLE"), setting("PHOTO_BUCKET"), event)
     if tile is None:
         # The visitor deleted the visit while it was processed: the wall must not show it.

@@ -1,8 +1,6 @@
 """MarkRejected / MarkFailed: record why a visit did not become a portrait."""
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from gallery import keys, outcome
+from gallery import event_metrics, keys, outcome
 from gallery.runtime import client, logger, metrics, setting, table, tracer
 
 
@@ -23,6 +21,9 @@ def handler(event: dict, context: object) -> dict:
         event.get("error") or {},
         event.get("executionArn", ""),
     )
-    metrics.add_metric(name=f"Visits{event['status'].title()}", unit=MetricUnit.Count, value=1)
+    if result["recorded"]:
+        # Only the write that made the visit final counts it: a late failure of a visit that
+        # already ended, or one its visitor deleted, is not a second outcome.
+        event_metrics.visit_ended(metrics, result["status"])
     logger.info("visit finished", extra={"status": result["status"], "reason": result["reason"]})
     return result

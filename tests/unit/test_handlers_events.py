@@ -69,6 +69,7 @@ EVENT_FILES: dict[str, tuple[str | None, str]] = {
     "notify_slack": ("notify_slack", "NotifySlackFunction"),
     "notify_slack_failed": ("notify_slack", "NotifySlackFunction"),
     "execution_ended": ("execution_ended", "ExecutionEndedFunction"),
+    "alarm_to_slack": ("alarm_to_slack", "AlarmToSlackFunction"),
     "sweep_stuck_visits": ("sweep_stuck_visits", "SweepStuckVisitsFunction"),
     "catalog_generation_started": (None, "CatalogStateMachine"),
     "catalog_check_models": ("catalog_check_models", "CatalogCheckModelsFunction"),
