@@ -9,5 +9,11 @@ from gallery.runtime import client, logger, setting, table, tracer
 def handler(event: dict, context: object) -> dict:
     logger.set_correlation_id(event["visitId"])
     return inference.invoke(
-        client("s3"), client("sagemaker-runtime"), table("TOKENS_TABLE"), setting("PHOTO_BUCKET"), event
+        client("s3"),
+        client("sagemaker-runtime"),
+        table("TOKENS_TABLE"),
+        setting("PHOTO_BUCKET"),
+        event,
+        sagemaker=client("sagemaker"),
+        visits=table("VISITS_TABLE"),
     )

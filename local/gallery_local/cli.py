@@ -80,6 +80,9 @@ def parser() -> argparse.ArgumentParser:
     from gallery_local import catalog_cli
 
     catalog_cli.add_parser(sub, THEMES)
+    from gallery_local import event_cli
+
+    event_cli.add_parser(sub)
     from gallery_local import loadtest
 
     loadtest.add_parser(sub)

@@ -19,6 +19,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMRequest, IAMRequestBase
 from moto.s3.responses import S3Response
+from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.sns.responses import SNSResponse
@@ -86,6 +87,12 @@ def _states_resource(self: Any) -> str:
 def _sagemaker_runtime_resource(self: Any) -> str:
     parts = self.path.split("/")
     return _arn(self, "sagemaker", f"endpoint/{parts[2].lower()}") if len(parts) > 2 else "*"
+
+
+def _sagemaker_resource(self: Any) -> str:
+    # The endpoint calls (DescribeEndpoint...) name it in the JSON body; AWS checks its ARN.
+    name = _json_body(self).get("EndpointName")
+    return _arn(self, "sagemaker", f"endpoint/{name.lower()}") if name else "*"
 
 
 def _secretsmanager_resource(self: Any) -> str:
@@ -164,6 +171,7 @@ _RESOURCE_HOOKS = {
     SNSResponse: _sns_resource,
     StepFunctionResponse: _states_resource,
     SageMakerRuntimeResponse: _sagemaker_runtime_resource,
+    SageMakerResponse: _sagemaker_resource,
     SecretsManagerResponse: _secretsmanager_resource,
     LambdaResponse: _lambda_resource,
 }

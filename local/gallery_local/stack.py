@@ -49,6 +49,9 @@ class Settings:
     # The catalog's Bedrock models (template parameters); None keeps the template's defaults.
     catalog_image_model: str | None = None
     catalog_text_model: str | None = None  # with its inference profile, e.g. "us.anthropic..."
+    # > 0: the SageMaker endpoints start with no instance, as scaled to zero on AWS, and get one
+    # this many seconds after they are asked to scale out (sagemaker_local.AsyncEndpoints).
+    endpoint_cold_seconds: float = 0
 
 
 class LocalStack:
@@ -379,6 +382,7 @@ class LocalStack:
             engine = EngineProcess(self.root, free_port()).start()
             self._shutdown.add(engine.stop)
             self.engine_url = engine.url
+            self.engine = engine
         moto_hooks.add_to_path(self.root / "containers" / "face")
         rekognition = LocalRekognition(
             lambda bucket, key: self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -409,12 +413,28 @@ class LocalStack:
         # The endpoints read their input, write their output and notify with the model's role.
         model = next(iter(tpl.resources_of(self.template, "AWS::SageMaker::Model")))
         self.endpoints = AsyncEndpoints(
-            self.endpoint, self.engine_url, credentials=self.iam.credentials(self.props(model)["ExecutionRoleArn"])
+            self.endpoint,
+            self.engine_url,
+            credentials=self.iam.credentials(self.props(model)["ExecutionRoleArn"]),
+            cold_seconds=self.settings.endpoint_cold_seconds,
+            engine=getattr(self, "engine", None),
         )
         self._shutdown.add(self.endpoints.stop)
         moto_hooks.set_async_invoker(self.endpoints.invoke)
         self.swap_endpoint = self.names.get_att("SwapEndpoint", "EndpointName")
         self.restore_endpoint = self.names.get_att("RestoreEndpoint", "EndpointName")
+        # The endpoints' scalable targets (their scheduled actions are AWS's to run), so
+        # `gallery event warmup` raises the minimum with the same call as on AWS.
+        for logical in tpl.resources_of(self.template, "AWS::ApplicationAutoScaling::ScalableTarget"):
+            props = self.props(logical)
+            self.client("application-autoscaling").register_scalable_target(
+                **{k: props[k] for k in ("ServiceNamespace", "ResourceId", "ScalableDimension")},
+                MinCapacity=int(props["MinCapacity"]),
+                MaxCapacity=int(props["MaxCapacity"]),
+            )
+        for name in (self.swap_endpoint, self.restore_endpoint):
+            self.endpoints.register(name)
+        self.endpoints.watch_scalable_targets()
 
     def _create_state_machines(self) -> None:
         sfn, events = self.client("stepfunctions"), self.client("events")

@@ -1,6 +1,12 @@
 """The state machine's own limits: its overall TimeoutSeconds outlasts the longest path a
 legitimate visit can take, retries included, and every state that can fail the visit's
-record has a way to a final state."""
+record has a way to a final state.
+
+The callback tasks wait InferenceTimeoutSeconds per attempt, sized from the endpoints' cold
+start (default 600 s, maximum 900 s; README "Event hours and warm-up"). At the maximum the
+longest path is about 6,534 s (two inference tasks of about 2,900 s each: 3 waits of 900 s
+plus 6 fast failures and backoffs; the rest about 730 s), so TimeoutSeconds is 7,200 s (2 h):
+above it, below twice it, and 1.5 times above the 4,734 s path at the default."""
 
 from __future__ import annotations
 

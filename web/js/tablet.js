@@ -279,6 +279,10 @@ async function follow(visitId, mine) {
       status('failed', { message: say('error.ours') });
       return;
     }
+    // The engine has no instance yet (a cold start takes minutes): say so rather than "painting".
+    if (view && view.status === 'PROCESSING') {
+      status('processing', { text: say(view.warmingUp ? 'status.warming' : 'status.painting') });
+    }
     if (Date.now() - started > GIVE_UP_MS) {
       status('failed', { message: say('error.slow') });
       return;

@@ -20,7 +20,10 @@ from gallery.errors import REJECTION_REASONS, InferenceFailed, VisitGone
 from gallery.visits import PROCESSING
 
 TOKEN_TTL_SECONDS = 2 * 86400
-REQUEST_TTL_SECONDS = 600  # a request still queued after this is dropped by SageMaker
+# A request still queued after this is dropped by SageMaker. At least InferenceTimeoutSeconds'
+# maximum (900 s, the cold-start bound with room), so a request that waits for an instance to
+# come up is never dropped while its task still waits for it.
+REQUEST_TTL_SECONDS = 900
 
 
 def _s3_uri(uri: str) -> tuple[str, str]:
@@ -36,8 +39,52 @@ def build_payload(s3: Any, bucket: str, task: str, theme: str, inputs: dict[str,
     return json.dumps(body).encode()
 
 
-def invoke(s3: Any, runtime: Any, tokens: Any, bucket: str, request: dict) -> dict:
-    """Start one async inference for a waiting state-machine task."""
+def has_capacity(sagemaker: Any, endpoint: str) -> bool:
+    """Whether the endpoint has an instance now; a request to one without waits for a cold start."""
+    variants = sagemaker.describe_endpoint(EndpointName=endpoint).get("ProductionVariants") or []
+    return any(int(v.get("CurrentInstanceCount") or 0) > 0 for v in variants)
+
+
+def note_warming_up(visits: Any, visit_id: str, warming: bool) -> None:
+    """Tell the visit's tablet and tile that it waits for an instance (or no longer does).
+
+    Written on the visit item, never in the execution's history; only while PROCESSING, so a
+    visit that ended or was deleted meanwhile is left alone."""
+    update = "SET warmingUp = :t" if warming else "REMOVE warmingUp"
+    values: dict[str, Any] = {":processing": PROCESSING}
+    if warming:
+        values[":t"] = True
+    try:
+        visits.update_item(
+            Key={"visitId": visit_id},
+            UpdateExpression=update,
+            ConditionExpression="#s = :processing" + ("" if warming else " AND attribute_exists(warmingUp)"),
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+def invoke(
+    s3: Any,
+    runtime: Any,
+    tokens: Any,
+    bucket: str,
+    request: dict,
+    sagemaker: Any | None = None,
+    visits: Any | None = None,
+) -> dict:
+    """Start one async inference for a waiting state-machine task. With `sagemaker` and `visits`
+    it first notes on the visit whether the endpoint is cold (no instance)."""
+    if sagemaker is not None and visits is not None:
+        try:
+            note_warming_up(visits, request["visitId"], not has_capacity(sagemaker, request["endpoint"]))
+        except ClientError:
+            # The note only informs the tablet; a throttled or refused look must not cost the
+            # visit its inference.
+            pass
     inference_id = keys.inference_id(request["visitId"], uuid.uuid4().hex[:16])
     task = request["task"]
     input_key = keys.inference_input_key(task, inference_id)

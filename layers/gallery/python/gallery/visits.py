@@ -238,6 +238,8 @@ def public_view(visit: dict) -> dict:
         "error",
     )
     view = {k: plain(visit[k]) for k in keep if k in visit}
+    # The visit waits for an endpoint to get an instance (a cold start takes minutes).
+    view["warmingUp"] = bool(visit.get("warmingUp")) and visit.get("status") == PROCESSING
     if visit.get("status") == REJECTED and visit.get("reason") and visit.get("language") == "ko":
         # The refusal in Korean when the visitor chose it (errors.py holds both); the stored
         # sentence is English, and may say more (the photo's size, say).
