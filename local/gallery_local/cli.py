@@ -86,6 +86,9 @@ def parser() -> argparse.ArgumentParser:
     from gallery_local import loadtest
 
     loadtest.add_parser(sub)
+    from gallery_local import dlq_cli
+
+    dlq_cli.add_parser(sub)
     return p
 
 

@@ -176,10 +176,11 @@ def _send_to_targets(self: Rule, original_event: dict, transform_input: bool = T
         else:
             payload = original_event
         if _role_allows is not None and not _role_allows(target.get("RoleArn"), "states:StartExecution", target["Arn"]):
-            # AWS cannot invoke the target; without a dead-letter queue the event is dropped.
-            log.warning(
-                "rule %s: role %s may not start %s; event dropped", self.name, target.get("RoleArn"), target["Arn"]
-            )
+            # AWS cannot invoke the target and does not retry a permission error: the event
+            # goes to the target's dead-letter queue, or is dropped without one.
+            message = f"Not authorized to perform: states:StartExecution on resource: {target['Arn']}"
+            if not _to_target_dlq(self, target, original_event, "NO_PERMISSIONS", message):
+                log.warning("rule %s: %s; event dropped", self.name, message)
             continue
         arn = parse_arn(target["Arn"])
         get_backend(arn.account, arn.region).start_execution(
@@ -204,6 +205,39 @@ def _send_to_targets(self: Rule, original_event: dict, transform_input: bool = T
             _original_send_to_targets(self, original_event, transform_input)
         finally:
             self.targets = saved
+
+
+# --- EventBridge: a target's dead-letter queue ----------------------------------------------------
+# moto stores a target's DeadLetterConfig and never uses it. EventBridge sends the original event
+# to it with these message attributes when it cannot deliver (as the service itself, allowed by
+# the queue's policy, which moto does not evaluate).
+
+
+def _to_target_dlq(rule: Rule, target: dict, event: dict, code: str, message: str) -> bool:
+    queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if not queue_arn:
+        return False
+    attributes = {
+        "RULE_ARN": rule.arn,
+        "TARGET_ARN": target["Arn"],
+        "ERROR_CODE": code,
+        "ERROR_MESSAGE": message,
+        "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+        "RETRY_ATTEMPTS": "0",
+    }
+    _send_to_queue(
+        queue_arn,
+        json.dumps(event, default=str),
+        {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+    )
+    return True
+
+
+def _send_to_queue(queue_arn: str, body: str, attributes: dict | None = None) -> None:
+    from moto.sqs.models import sqs_backends
+
+    arn = parse_arn(queue_arn)
+    sqs_backends[arn.account][arn.region].send_message(arn.resource_id, body, message_attributes=attributes or {})
 
 
 def _target_input(target: dict, event: dict, transform_input: bool) -> Any:
@@ -235,21 +269,52 @@ ASYNC_ATTEMPTS: deque[tuple[str, str, bool]] = deque(maxlen=10_000)
 
 def _invoke_async(fn: LambdaFunction, event: Any, start: threading.Barrier | None = None) -> threading.Thread:
     event_id = str(uuid.uuid4())
+    config = fn.event_invoke_config[0].config if fn.event_invoke_config else {}
+    retries = int(config.get("MaximumRetryAttempts", 2))
 
     def attempts() -> None:
         if start is not None:
             start.wait(timeout=10)
-        for delay in (0.0, *ASYNC_RETRY_DELAYS):
+        for delay in (0.0, *ASYNC_RETRY_DELAYS[:retries]):
             time.sleep(delay)
-            _, errored, _ = fn._invoke_lambda(event)
+            payload, errored, _ = fn._invoke_lambda(event)
             ASYNC_ATTEMPTS.append((fn.function_name, event_id, errored))
             if not errored:
                 return
-        log.warning("%s failed on an asynchronous event %d times; AWS would drop it now", fn.function_name, 3)
+        _on_failure(fn, config, event_id, event, payload, retries + 1)
 
     thread = threading.Thread(target=attempts, name=f"async-{fn.function_name}", daemon=True)
     thread.start()
     return thread
+
+
+# moto stores a function's EventInvokeConfig and never acts on it. Lambda sends an event that
+# failed its last attempt to the on-failure destination, in this record, with the function's
+# role (which must allow sqs:SendMessage on the queue); without one the event is dropped.
+
+
+def _on_failure(fn: LambdaFunction, config: dict, event_id: str, event: Any, response: str, attempts: int) -> None:
+    destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    if not destination:
+        log.warning("%s failed an asynchronous event %d times; dropped (no destination)", fn.function_name, attempts)
+        return
+    if _role_allows is not None and not _role_allows(fn.role, "sqs:SendMessage", destination):
+        log.warning("%s: its role may not send to %s; event dropped", fn.function_name, destination)
+        return
+    record = {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": event_id,
+            "functionArn": f"{fn.function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": json.loads(response),
+    }
+    _send_to_queue(destination, json.dumps(record, default=str))
 
 
 _original_send_sns_message = LambdaBackend.send_sns_message

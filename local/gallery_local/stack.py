@@ -254,6 +254,15 @@ class LocalStack:
         sns = self.client("sns")
         for logical in tpl.resources_of(self.template, "AWS::SNS::Topic"):
             sns.create_topic(Name=self.names.name(logical))
+        # Dead-letter queues. Their policies (which services may write) are not applied: moto
+        # does not evaluate queue policies; tests/unit/test_template.py reads them instead.
+        sqs = self.client("sqs")
+        for logical in tpl.resources_of(self.template, "AWS::SQS::Queue"):
+            name, props = self.names.name(logical), self.props(logical)
+            attributes = {k: str(props[k]) for k in ("MessageRetentionPeriod", "VisibilityTimeout") if k in props}
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            arn = f"arn:aws:sqs:{tpl.REGION}:{tpl.ACCOUNT}:{name}"
+            self.names.extra_attrs.update({(logical, "Ref"): url, (logical, "Arn"): arn, (logical, "QueueName"): name})
 
     def _create_roles(self) -> None:
         """Every AWS::IAM::Role of the template after SAM's transform, with its policies."""
@@ -359,10 +368,26 @@ class LocalStack:
             # Imported inside the function's own environment, as its sandbox would at a cold start.
             with os.environ.function(self.sandbox_environment(name)):
                 moto_hooks.load_handler(name, props.get("Handler", "app.handler"))
+            # Where an asynchronous invocation goes after its last retry (moto_hooks._on_failure).
+            invoke_config = self.resolver.value(props.get("EventInvokeConfig") or {})
+            if invoke_config:
+                # SAM's destination Type is its own; the API takes the ARN only.
+                destinations = {
+                    when: {"Destination": d["Destination"]}
+                    for when, d in (invoke_config.get("DestinationConfig") or {}).items()
+                }
+                lam.put_function_event_invoke_config(
+                    FunctionName=name,
+                    MaximumRetryAttempts=int(invoke_config.get("MaximumRetryAttempts", 2)),
+                    DestinationConfig=destinations,
+                )
             for event_name, event in (props.get("Events") or {}).items():
                 ev = self.resolver.value(event.get("Properties") or {})
                 if event["Type"] == "SNS":
-                    sns.subscribe(TopicArn=ev["Topic"], Protocol="lambda", Endpoint=self.names.arn(logical))
+                    redrive = {"RedrivePolicy": json.dumps(ev["RedrivePolicy"])} if "RedrivePolicy" in ev else {}
+                    sns.subscribe(
+                        TopicArn=ev["Topic"], Protocol="lambda", Endpoint=self.names.arn(logical), Attributes=redrive
+                    )
                 elif event["Type"] == "Api":
                     authorizer = (ev.get("Auth") or {}).get("Authorizer", "default")
                     self.routes.append(Route(ev["Method"].upper(), ev["Path"], name, authorizer != "NONE"))
@@ -371,9 +396,8 @@ class LocalStack:
                     # delivers it asynchronously, with Lambda's retries).
                     rule = f"{name}-{event_name}"
                     self.client("events").put_rule(Name=rule, EventPattern=json.dumps(ev["Pattern"]), State="ENABLED")
-                    self.client("events").put_targets(
-                        Rule=rule, Targets=[{"Id": "function", "Arn": self.names.arn(logical)}]
-                    )
+                    target = {"Id": "function", "Arn": self.names.arn(logical), **_delivery(ev)}
+                    self.client("events").put_targets(Rule=rule, Targets=[target])
 
     def _start_engine(self) -> None:
         if self.settings.engine_url:
@@ -458,7 +482,7 @@ class LocalStack:
                 rule = f"{self.names.name(logical)}-{event_name}"
                 events.put_rule(Name=rule, EventPattern=json.dumps(ev["Pattern"]), State="ENABLED")
                 target = {"Id": "pipeline", "Arn": arn, "RoleArn": self.iam.role_arns[f"{logical}{event_name}Role"]}
-                events.put_targets(Rule=rule, Targets=[target])
+                events.put_targets(Rule=rule, Targets=[{**target, **_delivery(ev)}])
 
     def _start_api(self) -> None:
         verifier = CognitoVerifier(
@@ -545,6 +569,11 @@ class LocalStack:
                     return ex["executionArn"]
             time.sleep(0.05)
         return None
+
+
+def _delivery(event_properties: dict) -> dict:
+    """A SAM EventBridgeRule event's retry policy and dead-letter queue, as the rule target's."""
+    return {k: event_properties[k] for k in ("RetryPolicy", "DeadLetterConfig") if k in event_properties}
 
 
 def _cors_rule(rule: dict) -> dict:

@@ -408,3 +408,57 @@ def test_moto_authorises_s3_only_from_the_authorization_header(stack):
     import requests
 
     assert requests.get(url, timeout=10).content == b"x"
+
+
+def _drain(stack, logical_id: str, timeout: float = 20, expect: int = 1) -> list[dict]:
+    """Wait for `expect` messages in one of the template's queues; return them all, deleted."""
+    sqs, url = stack.client("sqs"), stack.names.ref(logical_id)
+    got: list[dict] = []
+    deadline = time.time() + timeout
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+        for m in batch.get("Messages", []):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            got.append(m)
+        if (len(got) >= expect and not batch.get("Messages")) or time.time() > deadline:
+            return got
+        time.sleep(0.1)
+
+
+def test_a_failed_async_event_goes_to_the_on_failure_destination(stack):
+    from moto.awslambda.models import LambdaFunction
+
+    assert "event_invoke_config" not in inspect.getsource(LambdaFunction.invoke), "moto acts on destinations now"
+    _drain(stack, "InferenceCallbackDeadLetterQueue", timeout=5, expect=0)
+    stack.client("sns").publish(TopicArn=stack.names.arn("InferenceErrorTopic"), Message="not json")
+    (message,) = _drain(stack, "InferenceCallbackDeadLetterQueue")
+    record = json.loads(message["Body"])
+    assert set(record) >= {"requestContext", "requestPayload", "responseContext", "responsePayload"}
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestContext"]["functionArn"].endswith("InferenceCallbackFunction:$LATEST")
+    assert record["requestPayload"]["Records"][0]["Sns"]["Message"] == "not json"
+    assert record["responseContext"]["functionError"] == "Unhandled" and record["responsePayload"]["errorType"]
+
+
+def test_an_undeliverable_event_goes_to_the_targets_dead_letter_queue(stack):
+    original = inspect.getsource(moto_hooks.ORIGINALS["Rule.send_to_targets"])
+    assert "DeadLetterConfig" not in original, "moto sends to a target's dead-letter queue now"
+    events = stack.client("events")
+    dlq = stack.names.get_att("UploadDeadLetterQueue", "Arn")
+    events.put_rule(Name="canary-dlq", EventPattern=json.dumps({"source": ["canary.dlq"]}))
+    # A role that may not start the pipeline: the ExecutionEnded function's.
+    role = stack.iam.role_arns["ExecutionEndedFunctionRole"]
+    target = {"Id": "sm", "Arn": stack.state_machine_arn, "RoleArn": role, "DeadLetterConfig": {"Arn": dlq}}
+    events.put_targets(Rule="canary-dlq", Targets=[target])
+    _drain(stack, "UploadDeadLetterQueue", timeout=5, expect=0)
+    try:
+        events.put_events(Entries=[{"Source": "canary.dlq", "DetailType": "x", "Detail": json.dumps({"n": 1})}])
+        (message,) = _drain(stack, "UploadDeadLetterQueue")
+    finally:
+        events.remove_targets(Rule="canary-dlq", Ids=["sm"])
+        events.delete_rule(Name="canary-dlq")
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes["ERROR_CODE"] == "NO_PERMISSIONS" and attributes["TARGET_ARN"] == stack.state_machine_arn
+    assert attributes["RULE_ARN"].endswith(":rule/canary-dlq")
+    assert json.loads(message["Body"])["detail"] == {"n": 1}

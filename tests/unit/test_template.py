@@ -579,3 +579,40 @@ def test_samconfig_environments() -> None:
         assert "CAPABILITY_IAM" in deploy["capabilities"]
         assert config[env]["validate"]["parameters"]["lint"] is True
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+
+
+# ---------------------------------------------------------------- dead letters
+
+
+def test_every_dead_letter_queue_is_encrypted_alarmed_and_an_output(template: dict, resources: dict) -> None:
+    queues = of_type(resources, "AWS::SQS::Queue")
+    assert {"UploadDeadLetterQueue", "InferenceCallbackDeadLetterQueue", "ExecutionEndedDeadLetterQueue"} <= set(queues)
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    for name, queue in queues.items():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 86400
+        dimension = {"Name": "QueueName", "Value": {"Fn::GetAtt": [name, "QueueName"]}}
+        (alarm,) = [a["Properties"] for a in alarms.values() if dimension in a["Properties"].get("Dimensions", [])]
+        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Threshold"] == 0
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "OperatorAlarmTopic"}]
+        assert template["Outputs"][f"{name}Url"]["Value"] == {"Ref": name}
+
+
+def test_dead_letter_queue_policies_admit_exactly_their_sources(resources: dict) -> None:
+    sources = {
+        "UploadDeadLetterQueue": ("events.amazonaws.com", [{"Fn::GetAtt": ["PipelineStateMachineUpload", "Arn"]}]),
+        "InferenceCallbackDeadLetterQueue": (
+            "sns.amazonaws.com",
+            [{"Ref": "InferenceSuccessTopic"}, {"Ref": "InferenceErrorTopic"}],
+        ),
+        "ExecutionEndedDeadLetterQueue": (
+            "events.amazonaws.com",
+            [{"Fn::GetAtt": ["ExecutionEndedFunctionPipelineEnded", "Arn"]}],
+        ),
+    }
+    for queue, (service, arns) in sources.items():
+        (statement,) = resources[f"{queue}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": service} and statement["Action"] == "sqs:SendMessage"
+        source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+        assert (source if isinstance(source, list) else [source]) == arns
