@@ -612,3 +612,30 @@ def test_dead_letter_queue_policies_admit_exactly_their_sources(resources: dict)
         assert statement["Principal"] == {"Service": service} and statement["Action"] == "sqs:SendMessage"
         source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
         assert (source if isinstance(source, list) else [source]) == arns
+
+
+ASYNC_EVENTS = ("SNS", "EventBridgeRule", "Schedule", "ScheduleV2", "CloudWatchEvent")
+
+
+def test_every_asynchronous_hop_has_somewhere_for_failures_to_go(resources: dict) -> None:
+    """SNS, EventBridge and schedules invoke functions asynchronously: what fails every retry
+    goes to an on-failure destination, and what the service cannot deliver at all to the
+    subscription's or rule target's dead-letter queue."""
+    checked = 0
+    for name, fn in of_type(resources, "AWS::Serverless::Function").items():
+        events = (fn["Properties"].get("Events") or {}).items()
+        asynchronous = [(e, ev) for e, ev in events if ev["Type"] in ASYNC_EVENTS]
+        if not asynchronous:
+            continue
+        checked += 1
+        config = fn["Properties"].get("EventInvokeConfig") or {}
+        on_failure = (config.get("DestinationConfig") or {}).get("OnFailure") or {}
+        assert on_failure.get("Type") == "SQS" and on_failure.get("Destination"), name
+        assert config.get("MaximumRetryAttempts") == 2, name
+        for event_name, event in asynchronous:
+            props = event.get("Properties") or {}
+            if event["Type"] == "SNS":
+                assert props.get("RedrivePolicy", {}).get("deadLetterTargetArn"), (name, event_name)
+            else:
+                assert props.get("DeadLetterConfig", {}).get("Arn"), (name, event_name)
+    assert checked >= 4  # the callback, the execution-ended backstop, the sweeper, the alarm post
