@@ -104,3 +104,15 @@ def test_the_outcome_writers_count_through_event_metrics():
 def test_unknown_status_is_refused(metrics):
     with pytest.raises(KeyError):
         event_metrics.visit_ended(metrics, "PROCESSING")
+
+
+def test_nothing_is_printed_when_metrics_are_disabled(monkeypatch, capsys, aws_session):
+    """The local stack disables metrics: `gallery demo --json` prints only its own lines."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PastLifeGallery")
+    table = create_visits_table(aws_session.resource("dynamodb"))
+    table.put_item(Item={"visitId": "v" * 32, "displayId": "1", "createdAt": "x", "claimedAt": "2026-11-29T10:00:00Z"})
+    quiet = Metrics()
+    event_metrics.visit_done(quiet, table, "v" * 32, {"cropMs": 100, "swapMs": 300})
+    quiet.flush_metrics()
+    assert capsys.readouterr().out == ""

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 STARTED = "VisitsStarted"
 ENDED = {"DONE": "VisitsDone", "REJECTED": "VisitsRejected", "FAILED": "VisitsFailed"}
@@ -58,6 +59,8 @@ def visit_done(metrics: Any, visit_table: Any, visit_id: str, timings: dict | No
     if item.get("claimedAt"):
         ms = ((time.time() if now is None else now) - _epoch(str(item["claimedAt"]))) * 1000
         metrics.add_metric(name=END_TO_END, unit=MetricUnit.Milliseconds, value=max(ms, 0.0))
+    if is_metrics_disabled():
+        return  # single_metric prints whatever the switch says; the Metrics object honours it
     for key, stage in STAGES.items():
         value = (timings or {}).get(key)
         if isinstance(value, (int, float)):
