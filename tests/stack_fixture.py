@@ -35,10 +35,10 @@ def healthy(request):
     s = request.getfixturevalue("stack")
     s.endpoints.clear_faults()
     moto_hooks.clear_faults()
-    s.slack.down = False
+    s.slack.down, s.slack.down_status = False, 503
     s.appsync.down = False
     yield
     s.endpoints.clear_faults()
     moto_hooks.clear_faults()
-    s.slack.down = False
+    s.slack.down, s.slack.down_status = False, 503
     s.appsync.down = False

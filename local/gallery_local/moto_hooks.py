@@ -29,6 +29,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventTemplateParser, Rule
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.rekognition.responses import RekognitionResponse
+from moto.s3.responses import S3Response
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -457,13 +458,20 @@ def duplicate_sns_deliveries(times: int) -> None:
 # retries, as a role missing a statement would), to show what the pipeline does when the state
 # that records a visit's outcome cannot write.
 
-_update_faults: dict[tuple[str, str], int] = {}  # (table name, access key id) -> failures left
+# (table name, access key id) -> (failures left, error code)
+_update_faults: dict[tuple[str, str], tuple[int, str]] = {}
 _original_update_item = DynamoHandler.update_item
+_FAULT_MESSAGES = {
+    "AccessDeniedException": "Injected fault: this principal may not update the table.",
+    "ProvisionedThroughputExceededException": "Injected fault: the request rate is too high (throttled).",
+}
 
 
-def fail_dynamodb_updates(table: str, access_key_id: str, times: int) -> None:
+def fail_dynamodb_updates(table: str, access_key_id: str, times: int, code: str = "AccessDeniedException") -> None:
+    """The next `times` UpdateItem calls on `table` signed with `access_key_id` fail with
+    `code` (AccessDeniedException, or ProvisionedThroughputExceededException: a throttle)."""
     with _throttle_lock:
-        _update_faults[(table, access_key_id)] = times
+        _update_faults[(table, access_key_id)] = (times, code)
 
 
 def _access_key_of(response: Any) -> str:
@@ -476,12 +484,35 @@ def _update_item(self: DynamoHandler) -> Any:
     body = self.body if isinstance(self.body, dict) else json.loads(self.body or "{}")
     key = (body.get("TableName") or "", _access_key_of(self))
     with _throttle_lock:
-        failing = _update_faults.get(key, 0) > 0
-        if failing:
-            _update_faults[key] -= 1
-    if failing:
-        raise JsonRESTError("AccessDeniedException", "Injected fault: this principal may not update the table.")
+        left, code = _update_faults.get(key, (0, ""))
+        if left > 0:
+            _update_faults[key] = (left - 1, code)
+    if left > 0:
+        raise JsonRESTError(code, _FAULT_MESSAGES[code])
     return _original_update_item(self)
+
+
+# --- S3: a slow copy ---------------------------------------------------------------------------
+# S3 at times answers slowly (a 503 SlowDown retried by the SDK, or a large copy). A fault switch
+# delays the next CopyObject calls, to test the inference callback's copy of a result.
+_slow_copies: list[float] = []
+
+
+def slow_s3_copies(seconds: float, times: int = 1) -> None:
+    with _throttle_lock:
+        _slow_copies[:] = [seconds] * times
+
+
+def _copy_object(self: S3Response) -> Any:
+    with _throttle_lock:
+        delay = _slow_copies.pop(0) if _slow_copies else 0.0
+    if delay:
+        COPY_DELAYS.append(delay)
+        time.sleep(delay)
+    return ORIGINALS["S3Response.copy_object"](self)
+
+
+COPY_DELAYS: list[float] = []  # what slow_s3_copies really delayed, for the tests
 
 
 def clear_faults() -> None:
@@ -489,6 +520,7 @@ def clear_faults() -> None:
     duplicate_sns_deliveries(0)
     with _throttle_lock:
         _update_faults.clear()
+        _slow_copies.clear()
 
 
 def _send_task_success(self: StepFunctionResponse) -> Any:
@@ -736,6 +768,7 @@ ORIGINALS = {
     "StepFunctionResponse.send_task_success": StepFunctionResponse.send_task_success,
     "LambdaBackend.send_sns_message": LambdaBackend.send_sns_message,
     "DynamoHandler.update_item": DynamoHandler.update_item,
+    "S3Response.copy_object": S3Response.copy_object,
     "Environment.set_error": Environment.set_error,
     "BaseExecutionWorkerCommunication._reflect_execution_status": (
         BaseExecutionWorkerCommunication._reflect_execution_status
@@ -763,6 +796,7 @@ def install() -> None:
     StepFunctionResponse.send_task_success = _send_task_success
     LambdaBackend.send_sns_message = _send_sns_message
     DynamoHandler.update_item = _update_item
+    S3Response.copy_object = _copy_object
     Environment.set_stop = _set_stop
     Environment.set_error = _set_error
     BaseExecutionWorkerCommunication._reflect_execution_status = _reflect_execution_status

@@ -13,7 +13,7 @@ class _Handler(QuietHandler):
         receiver: SlackReceiver = self.server.app
         data = self.body()
         if receiver.down:
-            self.reply(503, b"service unavailable", "text/plain")
+            self.reply(receiver.down_status, b"service unavailable", "text/plain")
             return
         try:
             payload = json.loads(data)
@@ -28,7 +28,8 @@ class _Handler(QuietHandler):
 class SlackReceiver(LoopbackService):
     def __init__(self) -> None:
         self.messages: list[dict] = []
-        self.down = False  # True answers 503, as Slack does during an outage
+        self.down = False  # True answers down_status, as Slack does during an outage
+        self.down_status = 503  # or 500: Slack's webhooks answer either when they fail
         self.lock = threading.Lock()
         super().__init__(_Handler)
 

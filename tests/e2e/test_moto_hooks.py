@@ -462,3 +462,18 @@ def test_an_undeliverable_event_goes_to_the_targets_dead_letter_queue(stack):
     assert attributes["ERROR_CODE"] == "NO_PERMISSIONS" and attributes["TARGET_ARN"] == stack.state_machine_arn
     assert attributes["RULE_ARN"].endswith(":rule/canary-dlq")
     assert json.loads(message["Body"])["detail"] == {"n": 1}
+
+
+def test_s3_copies_can_be_slowed(stack):
+    original = inspect.getsource(moto_hooks.ORIGINALS["S3Response.copy_object"])
+    assert "x-amz-copy-source" in original, "moto's CopyObject moved: the slow-copy hook needs a new place"
+    s3, key = stack.client("s3"), "inference/canary-copy"
+    s3.put_object(Bucket=stack.bucket, Key=key, Body=b"x")
+    moto_hooks.slow_s3_copies(0.6, 1)
+    began = time.time()
+    s3.copy_object(Bucket=stack.bucket, Key=key + "-2", CopySource={"Bucket": stack.bucket, "Key": key})
+    assert time.time() - began >= 0.6
+    began = time.time()
+    s3.copy_object(Bucket=stack.bucket, Key=key + "-3", CopySource={"Bucket": stack.bucket, "Key": key})
+    assert time.time() - began < 0.6  # once only
+    s3.delete_objects(Bucket=stack.bucket, Delete={"Objects": [{"Key": key + s} for s in ("", "-2", "-3")]})
