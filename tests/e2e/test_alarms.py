@@ -8,6 +8,8 @@ import json
 import time
 from pathlib import Path
 
+from tests.e2e.conftest import until
+
 EVENT = Path(__file__).resolve().parents[2] / "events" / "alarm_to_slack.json"
 
 
@@ -15,20 +17,11 @@ def alarm_message() -> str:
     return json.loads(EVENT.read_text())["Records"][0]["Sns"]["Message"]
 
 
-def wait_for(predicate, seconds: float = 20) -> bool:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_an_alarm_reaches_the_operators_slack(stack):
     before = len(stack.slack.texts())
     message = alarm_message()
     stack.client("sns").publish(TopicArn=stack.names.arn("OperatorAlarmTopic"), Message=message)
-    assert wait_for(lambda: len(stack.slack.texts()) > before)
+    assert until(lambda: len(stack.slack.texts()) > before, 20)
     post = stack.slack.texts()[before]
     assert json.loads(message)["AlarmName"] in post and "ALARM" in post
     assert "123456789012" not in post  # the account id stays out of the channel
@@ -47,7 +40,7 @@ def test_an_alarm_slack_refuses_goes_to_the_dead_letter_queue(stack):
     stack.slack.down = True
     stack.client("sns").publish(TopicArn=stack.names.arn("OperatorAlarmTopic"), Message=json.dumps(alarm))
     # Lambda's two retries are minutes apart on AWS; the local stack waits less.
-    assert wait_for(lambda: bool(ours()), 90)
+    assert until(lambda: bool(ours()), 90)
     [message] = ours()
     record = json.loads(message["Body"])
     assert record["requestContext"]["condition"] == "RetriesExhausted"

@@ -11,24 +11,14 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 from gallery_local import dlq_cli, moto_hooks
 from gallery_local.demo import DEMO
 from gallery_local.tablet import Tablet
+from tests.e2e.conftest import until
 from tests.e2e.test_iam import grants, without_statement
 
 VISITOR = (DEMO / "photos" / "visitor-a.jpg").read_bytes()
-
-
-def until(what, timeout: float = 60, every: float = 0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = what()
-        if value:
-            return value
-        time.sleep(every)
-    return None
 
 
 def peek(stack, logical_id: str) -> list[dict]:

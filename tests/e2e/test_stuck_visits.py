@@ -18,7 +18,7 @@ from gallery_local import moto_hooks
 from gallery_local.demo import DEMO
 from gallery_local.sagemaker_local import ERROR, HANG
 from gallery_local.tablet import Tablet
-from tests.e2e.conftest import state_names
+from tests.e2e.conftest import state_names, until
 
 VISITOR = (DEMO / "photos" / "visitor-a.jpg").read_bytes()
 FINAL = ("DONE", "REJECTED", "FAILED")
@@ -31,17 +31,6 @@ def objects(stack, prefix: str) -> list[str]:
 
 def item(stack, visit_id: str) -> dict | None:
     return stack.table("VisitsTable").get_item(Key={"visitId": visit_id}, ConsistentRead=True).get("Item")
-
-
-def until(what, timeout: float = 60, every: float = 0.1):
-    """Poll until `what()` is truthy; return its value (None after the timeout)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = what()
-        if value:
-            return value
-        time.sleep(every)
-    return None
 
 
 def start(stack, display: int, theme: str = "painting") -> tuple[Tablet, dict]:
