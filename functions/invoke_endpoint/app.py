@@ -1,7 +1,14 @@
-"""SwapFace / RestoreFace: start an async inference; the callback resumes the task."""
+"""SwapFace / RestoreFace: start an async inference; the callback resumes the task.
 
-from gallery import inference
-from gallery.runtime import client, logger, setting, table, tracer
+A visit that finds its endpoint without an instance is told so: `warmingUp` on the visit (the
+tablet) and, the first time only, a WARMING_UP tile on its display (AppSync publishResult)."""
+
+from gallery import display, inference
+from gallery.runtime import client, credentials, logger, region, setting, table, tracer
+
+
+def _publish(tile: dict) -> dict:
+    return display.publish(credentials(), region(), setting("GRAPHQL_URL"), tile)
 
 
 @logger.inject_lambda_context
@@ -16,4 +23,5 @@ def handler(event: dict, context: object) -> dict:
         event,
         sagemaker=client("sagemaker"),
         visits=table("VISITS_TABLE"),
+        publish=_publish,
     )

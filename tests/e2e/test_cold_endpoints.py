@@ -9,9 +9,11 @@ the visit ends DONE. A cold start longer than both attempts ends FAILED with Sta
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+import requests
 
 from gallery_local.demo import DEMO
 from gallery_local.sagemaker_local import KILL
@@ -103,6 +105,47 @@ def test_a_visit_longer_cold_than_one_callback_timeout_waits_says_so_and_ends_do
     view, warming = visit(stack, 5)
     assert view["status"] == "DONE" and not warming
     assert time.time() - started < COLD_SECONDS
+
+
+def test_the_wall_tile_says_warming_up_once_until_the_portrait_replaces_it(stack, cold):
+    # Cold for less than one callback timeout: both endpoints make the visit wait, no retry.
+    cold.cold_seconds = 4
+    display = "7"
+    before = len(stack.appsync.published(display))
+    tablet = Tablet(stack, display)
+    code, created = tablet.start_visit("travel", language="en")
+    assert code == 201, created
+    visit_id = created["visitId"]
+    assert tablet.upload(created, VISITOR).status_code < 300
+    public: dict = {}
+    stored: dict = {}
+    deadline = time.time() + 4 * INFERENCE_TIMEOUT_SECONDS + 60
+    while time.time() < deadline:
+        code, view = tablet.status(visit_id)
+        assert code == 200, view
+        if not public:
+            # What anyone may read while the tile says it: never the visit id. The stored state
+            # keeps it (a visitor's delete clears the tile by it).
+            listed = requests.get(f"{stack.api.url}/displays", timeout=10).json()["displays"]
+            tile = next((d for d in listed if d["displayId"] == display), {})
+            if tile.get("status") == "WARMING_UP":
+                public = tile
+                stored = stack.table("DisplaysTable").get_item(Key={"displayId": display}, ConsistentRead=True)["Item"]
+        if view["status"] in FINAL:
+            break
+        time.sleep(0.25)
+    assert view["status"] == "DONE", view
+    tiles = stack.appsync.published(display)[before:]
+    # Once, though both endpoints were cold, and before the portrait.
+    assert [t["status"] for t in tiles] == ["WARMING_UP", "DONE"], tiles
+    warming = tiles[0]
+    assert warming["theme"] == "travel" and warming["language"] == "en"
+    assert "imageUrl" not in warming or warming["imageUrl"] is None
+    assert "visitId" not in warming and visit_id not in json.dumps(warming)
+    assert [t["status"] for t in stack.appsync.published_for(visit_id)] == ["WARMING_UP", "DONE"]
+    assert public.get("status") == "WARMING_UP", "GET /displays never showed the tile warming up"
+    assert public["language"] == "en" and "visitId" not in public and visit_id not in json.dumps(public)
+    assert stored["visitId"] == visit_id and stored["status"] == "WARMING_UP"
 
 
 def test_the_engine_killed_mid_inference_ends_the_visit_done_and_the_next_is_unaffected(stack):

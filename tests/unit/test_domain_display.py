@@ -117,6 +117,25 @@ def test_an_unsuccessful_tile_shows_the_reason_and_no_image(aws, outcome, reason
     }
 
 
+def test_a_warming_up_tile_has_the_visits_theme_and_language_and_no_image(aws):
+    s3, displays = aws
+    visit = {"visitId": VISIT, "displayId": "3", "theme": "animation", "language": "ko", "status": "PROCESSING"}
+    tile = display.tile(s3, BUCKET, {"status": display.WARMING_UP, "visit": visit})
+    assert tile == {"displayId": "3", "visitId": VISIT, "status": "WARMING_UP", "theme": "animation", "language": "ko"}
+    # Stored as publishResult stores it (visitId too, so a delete clears it); read back publicly
+    # without the visit id, and with no image: the wall keeps its default art.
+    displays.put_item(Item={**tile, "updatedAt": "2026-11-24T14:27:03.120Z"})
+    (shown,) = display.current(s3, displays, BUCKET)
+    assert shown == {
+        "displayId": "3",
+        "status": "WARMING_UP",
+        "theme": "animation",
+        "language": "ko",
+        "updatedAt": "2026-11-24T14:27:03.120Z",
+    }
+    assert VISIT not in json.dumps(shown)
+
+
 def test_current_lists_displays_in_number_order_with_fresh_urls(aws):
     s3, displays = aws
     live, stale = "L" * 32, "S" * 32

@@ -346,3 +346,109 @@ def test_nothing_is_written_for_a_visit_that_already_ended(aws, status):
     assert aws.callback(message)["outcome"] == "visit-gone"
     assert f"inference/swaps/{VISIT}.png" not in aws.keys() and output_key not in aws.keys()
     assert aws.ended(execution)["error"] == "VisitGone"
+
+
+class _Endpoint:
+    """sagemaker.describe_endpoint as the endpoint answers it: instances now (0 when cold)."""
+
+    def __init__(self, instances: int) -> None:
+        self.instances = instances
+
+    def describe_endpoint(self, EndpointName: str) -> dict:  # noqa: N803 - boto3's name
+        assert EndpointName == ENDPOINT
+        return {"EndpointName": ENDPOINT, "ProductionVariants": [{"CurrentInstanceCount": self.instances}]}
+
+
+def _invoke(aws, endpoint: _Endpoint, publish) -> str:
+    aws.put(f"faces/{VISIT}.png", b"face-png")
+    aws.put("catalog/painting/mona-lisa.jpg", b"portrait-jpeg")
+    request = {
+        "taskToken": f"token-{uuid.uuid4().hex}",
+        "task": "swap",
+        "endpoint": ENDPOINT,
+        "visitId": VISIT,
+        "theme": "painting",
+        "inputs": {"face": f"faces/{VISIT}.png", "portrait": "catalog/painting/mona-lisa.jpg"},
+        "resultKey": f"inference/swaps/{VISIT}.png",
+    }
+    return inference.invoke(
+        aws.s3, aws.runtime, aws.tokens, BUCKET, request, sagemaker=endpoint, visits=aws.visits, publish=publish
+    )["inferenceId"]
+
+
+def _visit(aws) -> dict:
+    return aws.visits.get_item(Key={"visitId": VISIT}, ConsistentRead=True).get("Item") or {}
+
+
+def _started(inference_id: str) -> bool:
+    from moto.sagemakerruntime.models import sagemakerruntime_backends
+
+    started = sagemakerruntime_backends[ACCOUNT][REGION].async_results.get(ENDPOINT, {})
+    return f"s3://{BUCKET}/inference/in/swap/{inference_id}.json" in started
+
+
+def test_a_cold_endpoint_puts_the_tile_in_warming_up_once_per_visit(aws):
+    aws.visits.update_item(
+        Key={"visitId": VISIT},
+        UpdateExpression="SET theme = :theme, #l = :l",
+        ExpressionAttributeNames={"#l": "language"},
+        ExpressionAttributeValues={":theme": "painting", ":l": "en"},
+    )
+    published: list[dict] = []
+    cold = _Endpoint(0)
+    _invoke(aws, cold, published.append)
+    # The display's tile: the visit's theme and language, for the stored state its visit id.
+    assert published == [
+        {"displayId": "3", "visitId": VISIT, "status": "WARMING_UP", "theme": "painting", "language": "en"}
+    ]
+    noted = _visit(aws)
+    assert noted["warmingUp"] is True and int(noted["firstWarmingUpAt"]) <= time.time()
+    # The retried task (a cold start longer than one timeout) notes it again, but the tile is
+    # not published again; nor when capacity came and went before the restore step.
+    _invoke(aws, cold, published.append)
+    _invoke(aws, _Endpoint(1), published.append)
+    assert "warmingUp" not in _visit(aws)
+    _invoke(aws, cold, published.append)
+    assert _visit(aws)["warmingUp"] is True
+    assert len(published) == 1
+
+
+def test_a_warm_endpoint_publishes_nothing(aws):
+    published: list[dict] = []
+    _invoke(aws, _Endpoint(1), published.append)
+    assert published == []
+    assert "warmingUp" not in _visit(aws) and "firstWarmingUpAt" not in _visit(aws)
+
+
+@pytest.mark.parametrize("status", ["DONE", "REJECTED", "FAILED", "DELETING", None])
+def test_a_visit_no_longer_processing_gets_no_warming_up_tile(aws, status):
+    if status is None:
+        aws.visits.delete_item(Key={"visitId": VISIT})
+    else:
+        aws.visits.update_item(
+            Key={"visitId": VISIT},
+            UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": status},
+        )
+    published: list[dict] = []
+    _invoke(aws, _Endpoint(0), published.append)
+    assert published == []
+    assert "warmingUp" not in _visit(aws) and "firstWarmingUpAt" not in _visit(aws)
+
+
+def test_a_failed_publish_is_logged_and_the_inference_starts_all_the_same(aws, caplog):
+    def refused(tile: dict) -> None:
+        raise RuntimeError("AppSync answered 503")
+
+    with caplog.at_level("WARNING", logger="gallery.inference"):
+        inference_id = _invoke(aws, _Endpoint(0), refused)
+    assert _started(inference_id)
+    assert aws.tokens.get_item(Key={"inferenceId": inference_id})["Item"]["visitId"] == VISIT
+    (record,) = [r for r in caplog.records if r.name == "gallery.inference"]
+    assert "warming up" in record.getMessage() and "503" in str(record.exc_info[1])
+    # Noted, so a retried task does not try again: the tablet still says it (warmingUp).
+    assert _visit(aws)["warmingUp"] is True
+    published: list[dict] = []
+    _invoke(aws, _Endpoint(0), published.append)
+    assert published == []

@@ -105,6 +105,8 @@ const STRINGS = {
     'v.gone.note': 'Come back to the gallery and meet another past self!',
     // The wall's tile
     'wall.scan': 'Scan to keep it',
+    'wall.warming.title': 'Warming up the painter…',
+    'wall.warming.text': 'Your portrait is next. This can take a few minutes.',
   },
   ko: {
     'language.choose': '언어',
@@ -198,6 +200,8 @@ const STRINGS = {
     'v.gone.note': '갤러리에 다시 와서 또 다른 전생을 만나 보세요!',
     // The wall's tile
     'wall.scan': '스캔해서 간직하세요',
+    'wall.warming.title': '화가가 준비하는 중…',
+    'wall.warming.text': '곧 초상화를 그려요. 몇 분 걸릴 수 있어요.',
   },
 };
 

@@ -3,7 +3,7 @@
 // from GET /displays, in case the socket died without telling anyone. After FALLBACK_AFTER
 // failed fetches in a row a tile shows the default image; the next good fetch brings it back.
 import { $, api, clock, el, loadConfig, params, parseDisplays, viewUrl } from './common.js';
-import { known, t } from './i18n.js';
+import { DEFAULT_LANGUAGE, known, t } from './i18n.js';
 import { RealtimeClient } from './realtime.js';
 import qrcode from '/vendor/qrcode-generator-2.0.4/qrcode.mjs';
 
@@ -50,6 +50,11 @@ function makeTile(displayId) {
 function caption(tile, data) {
   const d = data || { status: 'DEFAULT' };
   if (d.status === 'DONE' && d.imageUrl) return [d.title || 'Your past life', d.story || ''];
+  // The visit waits for an endpoint instance (a cold start takes minutes): in its own language.
+  if (d.status === 'WARMING_UP') {
+    const lang = known(d.language) || DEFAULT_LANGUAGE;
+    return [t(lang, 'wall.warming.title'), t(lang, 'wall.warming.text')];
+  }
   if (d.status === 'REJECTED') return ['Almost!', d.reason || 'Please look at the camera and try again.'];
   if (d.status === 'FAILED') return ['Please try again', 'Something went wrong on our side. Step up to the tablet once more.'];
   return ['Your past life awaits', `Step up to tablet ${tile.displayId} and meet who you once were.`];
@@ -67,9 +72,10 @@ function render(tile) {
   node.querySelector('.title').textContent = title;
   node.querySelector('.story').textContent = story;
   // A portrait's title and story are in its visitor's language: lang makes the browser pick a
-  // Hangul font for Korean and tells a screen reader which voice to use. The wall's own words
-  // are the page's.
-  const language = showsResult ? known(d.language) : null;
+  // Hangul font for Korean and tells a screen reader which voice to use. So do the words of a
+  // WARMING_UP tile (its visitor's language); the wall's other words are the page's.
+  const warming = Boolean(d && d.status === 'WARMING_UP');
+  const language = showsResult ? known(d.language) : warming ? known(d.language) || DEFAULT_LANGUAGE : null;
   const words = node.querySelector('.caption');
   if (language) words.lang = language;
   else words.removeAttribute('lang');

@@ -17,6 +17,10 @@ from botocore.awsrequest import AWSRequest
 
 from gallery import keys, visits
 
+# A visit that waits for an endpoint instance (a cold start takes minutes): the tile says so in
+# the visit's language, over the default art, until the final tile replaces it.
+WARMING_UP = "WARMING_UP"
+
 IMAGE_URL_SECONDS = 3600  # tiles re-read GET /displays every 10 s, which signs fresh URLs
 
 PUBLISH_RESULT = """
@@ -38,7 +42,8 @@ def image_url(s3: Any, bucket: str, key: str) -> str:
 
 def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None, language: str | None = None) -> dict:
     """The DisplayInput for a finished visit: the portrait when DONE (with its view link), the
-    reason otherwise. visitId goes into the stored state only; the Display type never returns it.
+    reason otherwise; for a visit still waiting for an endpoint (WARMING_UP), only its theme and
+    language. visitId goes into the stored state only; the Display type never returns it.
 
     A DONE tile carries the language of its title and story (the wall sets `lang` on them, for
     the font and for screen readers): the portrait's own when ChoosePortrait says which it used,
@@ -63,6 +68,8 @@ def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None, language
                 viewToken=view["viewToken"],
                 viewExpiresAt=int(view["viewExpiresAt"]),
             )
+    elif outcome["status"] == WARMING_UP:
+        data["language"] = language or visit.get("language")
     else:
         data["reason"] = outcome.get("message") or outcome.get("reason")
     return {k: v for k, v in data.items() if v is not None}

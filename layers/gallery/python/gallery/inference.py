@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from gallery import keys
+from gallery import display, keys
 from gallery.errors import REJECTION_REASONS, InferenceFailed, VisitGone
 from gallery.visits import PROCESSING
 
@@ -24,6 +26,10 @@ TOKEN_TTL_SECONDS = 2 * 86400
 # maximum (900 s, the cold-start bound with room), so a request that waits for an instance to
 # come up is never dropped while its task still waits for it.
 REQUEST_TTL_SECONDS = 900
+
+# A child of the Powertools logger ("gallery", POWERTOOLS_SERVICE_NAME): its records go out as
+# the handler's, with the visit's correlation id.
+log = logging.getLogger(__name__)
 
 
 def _s3_uri(uri: str) -> tuple[str, str]:
@@ -45,26 +51,48 @@ def has_capacity(sagemaker: Any, endpoint: str) -> bool:
     return any(int(v.get("CurrentInstanceCount") or 0) > 0 for v in variants)
 
 
-def note_warming_up(visits: Any, visit_id: str, warming: bool) -> None:
+def note_warming_up(visits: Any, visit_id: str, warming: bool) -> dict | None:
     """Tell the visit's tablet and tile that it waits for an instance (or no longer does).
 
     Written on the visit item, never in the execution's history; only while PROCESSING, so a
-    visit that ended or was deleted meanwhile is left alone."""
-    update = "SET warmingUp = :t" if warming else "REMOVE warmingUp"
-    values: dict[str, Any] = {":processing": PROCESSING}
+    visit that ended or was deleted meanwhile is left alone. The first note also stamps
+    `firstWarmingUpAt`, in the same conditional write: it returns the visit as it was then
+    (display, theme, language) exactly once per visit, for its wall tile, and None otherwise
+    (capacity, a later note, a retried task, a second endpoint that is cold too)."""
     if warming:
-        values[":t"] = True
+        update = "SET warmingUp = :t, firstWarmingUpAt = if_not_exists(firstWarmingUpAt, :now)"
+        values: dict[str, Any] = {":processing": PROCESSING, ":t": True, ":now": int(time.time())}
+    else:
+        update, values = "REMOVE warmingUp", {":processing": PROCESSING}
     try:
-        visits.update_item(
+        resp = visits.update_item(
             Key={"visitId": visit_id},
             UpdateExpression=update,
             ConditionExpression="#s = :processing" + ("" if warming else " AND attribute_exists(warmingUp)"),
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=values,
+            ReturnValues="ALL_OLD",
         )
     except ClientError as e:
         if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
+        return None
+    before = resp.get("Attributes") or {}
+    if warming and before and "firstWarmingUpAt" not in before:
+        return before
+    return None
+
+
+def tell_display_warming_up(s3: Any, bucket: str, visit: dict, publish: Callable[[dict], Any]) -> bool:
+    """Publish the visit's WARMING_UP tile (its theme and language; the stored state keeps the
+    visit id, the Display type never returns it). A failure is logged, never raised: the tile
+    only informs, and the inference must start all the same."""
+    try:
+        publish(display.tile(s3, bucket, {"status": display.WARMING_UP, "visit": visit}))
+        return True
+    except Exception:  # noqa: BLE001 - whatever AppSync or the network did, the visit goes on
+        log.warning("The display was not told that the visit is warming up", exc_info=True)
+        return False
 
 
 def invoke(
@@ -75,16 +103,22 @@ def invoke(
     request: dict,
     sagemaker: Any | None = None,
     visits: Any | None = None,
+    publish: Callable[[dict], Any] | None = None,
 ) -> dict:
     """Start one async inference for a waiting state-machine task. With `sagemaker` and `visits`
-    it first notes on the visit whether the endpoint is cold (no instance)."""
+    it first notes on the visit whether the endpoint is cold (no instance); with `publish` too,
+    the first such note also puts the visit's tile in WARMING_UP (before the request is sent,
+    so the final tile always comes after it)."""
     if sagemaker is not None and visits is not None:
+        first = None
         try:
-            note_warming_up(visits, request["visitId"], not has_capacity(sagemaker, request["endpoint"]))
+            first = note_warming_up(visits, request["visitId"], not has_capacity(sagemaker, request["endpoint"]))
         except ClientError:
             # The note only informs the tablet; a throttled or refused look must not cost the
             # visit its inference.
             pass
+        if first is not None and publish is not None:
+            tell_display_warming_up(s3, bucket, first, publish)
     inference_id = keys.inference_id(request["visitId"], uuid.uuid4().hex[:16])
     task = request["task"]
     input_key = keys.inference_input_key(task, inference_id)
