@@ -31,8 +31,7 @@ from gallery_local.iam_local import session_credentials
 
 HANG = "hang"  # the endpoint never answers: the state machine's task times out
 ERROR = "error"  # the model server answers 500
-KILL = "kill"  # the model server process is killed while it works on this request
-KILL_AFTER_SECONDS = 0.3  # into the request: the engine has it and is working on it
+KILL = "kill"  # the model server process dies with this request in it
 
 
 class EngineProcess:
@@ -205,17 +204,21 @@ class AsyncEndpoints:
 
         threading.Thread(target=loop, name="scalable-targets", daemon=True).start()
 
-    def kill_engine(self) -> None:
+    def kill_engine(self, replace: bool = True) -> None:
         """Kill the model server (SIGKILL), as an instance that dies mid-inference. Like SageMaker
-        replacing an unhealthy instance, a new one starts at once; the endpoints have no capacity
-        (new requests wait in the backlog) until it answers /ping."""
+        replacing an unhealthy instance, a new one starts at once (replace=False: the caller
+        starts it with `replace_engine`); the endpoints have no capacity (new requests wait in
+        the backlog) until it answers /ping."""
         if self.engine is None:
             raise RuntimeError("The local stack was given an engine_url; it cannot kill that engine.")
         with self._lock:
             for name in self._instances:
                 self._instances[name] = 0
         self.engine.kill()
+        if replace:
+            self.replace_engine()
 
+    def replace_engine(self) -> None:
         def replace() -> None:
             self.engine.start()
             for name in list(self._instances):
@@ -268,15 +271,19 @@ class AsyncEndpoints:
                 payload = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
                 posted = time.perf_counter()
                 if fault == KILL:
-                    killer = threading.Timer(KILL_AFTER_SECONDS, self.kill_engine)
-                    killer.daemon = True
-                    killer.start()
-                resp = requests.post(
-                    f"{self.engine_url}/invocations",
-                    data=payload,
-                    headers={"Content-Type": "application/json", "Accept": "image/png"},
-                    timeout=60,
-                )
+                    # The process dies with the request in it. Killed before it is sent rather
+                    # than on a timer, which a fast engine can beat by answering first.
+                    self.kill_engine(replace=False)
+                try:
+                    resp = requests.post(
+                        f"{self.engine_url}/invocations",
+                        data=payload,
+                        headers={"Content-Type": "application/json", "Accept": "image/png"},
+                        timeout=60,
+                    )
+                finally:
+                    if fault == KILL:
+                        self.replace_engine()
                 status, body, ctype = resp.status_code, resp.content, resp.headers.get("Content-Type", "")
                 # The model server's own time: decoding, the model, encoding the PNG.
                 self._record(
