@@ -113,7 +113,12 @@ def test_an_upload_the_rule_cannot_start_waits_in_its_dead_letter_queue(stack):
 
     out = io.StringIO()
     depths = dlq_cli.list_queues(target, out=out)
-    assert {d.queue: d.messages for d in depths} == {"Upload": 1, "InferenceCallback": 0, "ExecutionEnded": 0}
+    assert {d.queue: d.messages for d in depths} == {
+        "Upload": 1,
+        "InferenceCallback": 0,
+        "ExecutionEnded": 0,
+        "Operations": 0,
+    }
     assert "Upload" in out.getvalue()
     (result,) = dlq_cli.redrive(target, "Upload", out=out)
     assert len(result.sent) == 1 and result.kept == [], out.getvalue()
