@@ -516,20 +516,27 @@ class LocalStack:
 
     def tablet_token(self, display_id: int | str) -> str:
         """Sign in as the tablet of one display (created on first use) and return its IdToken."""
-        idp, username = self.client("cognito-idp"), f"tablet-{display_id}"
+        attributes = [
+            {"Name": "custom:displayId", "Value": str(display_id)},
+            {"Name": "custom:role", "Value": "tablet"},
+        ]
+        return self._sign_in(f"tablet-{display_id}", attributes)
+
+    def operator_token(self, username: str = "operator") -> str:
+        """Sign in as an operator (created on first use, in the operators group); its IdToken."""
+        return self._sign_in(username, [{"Name": "custom:role", "Value": "operator"}], group="operators")
+
+    def _sign_in(self, username: str, attributes: list[dict], group: str | None = None) -> str:
+        idp = self.client("cognito-idp")
         try:
             idp.admin_create_user(
-                UserPoolId=self.user_pool_id,
-                Username=username,
-                MessageAction="SUPPRESS",
-                UserAttributes=[
-                    {"Name": "custom:displayId", "Value": str(display_id)},
-                    {"Name": "custom:role", "Value": "tablet"},
-                ],
+                UserPoolId=self.user_pool_id, Username=username, MessageAction="SUPPRESS", UserAttributes=attributes
             )
             idp.admin_set_user_password(
                 UserPoolId=self.user_pool_id, Username=username, Password=TABLET_PASSWORD, Permanent=True
             )
+            if group:
+                idp.admin_add_user_to_group(UserPoolId=self.user_pool_id, Username=username, GroupName=group)
         except idp.exceptions.UsernameExistsException:
             pass
         auth = idp.initiate_auth(

@@ -11,30 +11,13 @@ from gallery import api
 from gallery_local.tablet import Tablet
 
 OPERATOR = "operator-api-edges"
-OPERATOR_PASSWORD = "Local-operator-5678"  # noqa: S105 - local user pool only
 DISPLAY = "6"
 
 
 @pytest.fixture(scope="module")
 def operator_token(stack) -> str:
     """An operator signed in to the local pool, in the template's operators group."""
-    idp = stack.client("cognito-idp")
-    idp.admin_create_user(
-        UserPoolId=stack.user_pool_id,
-        Username=OPERATOR,
-        MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "custom:role", "Value": "operator"}],
-    )
-    idp.admin_set_user_password(
-        UserPoolId=stack.user_pool_id, Username=OPERATOR, Password=OPERATOR_PASSWORD, Permanent=True
-    )
-    idp.admin_add_user_to_group(UserPoolId=stack.user_pool_id, Username=OPERATOR, GroupName="operators")
-    auth = idp.initiate_auth(
-        ClientId=stack.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": OPERATOR, "PASSWORD": OPERATOR_PASSWORD},
-    )
-    return auth["AuthenticationResult"]["IdToken"]
+    return stack.operator_token(OPERATOR)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from gallery_local.demo import DEMO
 from gallery_local.iam_local import session_credentials
 
 OPERATOR = "operator-catalog-e2e"
-OPERATOR_PASSWORD = "Local-operator-9012"  # noqa: S105 - local user pool only
 THEME = "realistic"
 ROLE = "CatalogAdminFunctionRole"
 PORTRAIT = (DEMO / "portraits" / "bergendahl.jpg").read_bytes()
@@ -27,18 +26,8 @@ ITEMS = {
 
 @pytest.fixture(scope="module")
 def operator_token(stack) -> str:
-    idp = stack.client("cognito-idp")
-    idp.admin_create_user(UserPoolId=stack.user_pool_id, Username=OPERATOR, MessageAction="SUPPRESS")
-    idp.admin_set_user_password(
-        UserPoolId=stack.user_pool_id, Username=OPERATOR, Password=OPERATOR_PASSWORD, Permanent=True
-    )
-    idp.admin_add_user_to_group(UserPoolId=stack.user_pool_id, Username=OPERATOR, GroupName="operators")
-    auth = idp.initiate_auth(
-        ClientId=stack.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": OPERATOR, "PASSWORD": OPERATOR_PASSWORD},
-    )
-    return auth["AuthenticationResult"]["IdToken"]
+    """An operator signed in to the local pool, in the template's operators group."""
+    return stack.operator_token(OPERATOR)
 
 
 @pytest.fixture

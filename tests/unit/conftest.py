@@ -47,3 +47,16 @@ def create_visits_table(dynamodb, name: str = "visits"):
             }
         ],
     )
+
+
+def create_catalog_table(dynamodb, name: str = "catalog"):
+    """The catalog table as template.yaml declares it: theme, then portraitId."""
+    return dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("theme", "portraitId")],
+        KeySchema=[
+            {"AttributeName": "theme", "KeyType": "HASH"},
+            {"AttributeName": "portraitId", "KeyType": "RANGE"},
+        ],
+    )

@@ -12,6 +12,7 @@ import pytest
 
 from gallery import catalog_items
 from gallery_local import catalog_workflow, cli
+from tests.unit.conftest import create_catalog_table
 
 OUTPUTS = {
     "CatalogStateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:catalog",
@@ -30,17 +31,7 @@ def deployed(aws_session):
         "Outputs": {k: {"Value": v} for k, v in OUTPUTS.items()},
     }
     aws_session.client("cloudformation").create_stack(StackName="gallery-prod", TemplateBody=json.dumps(template))
-    ddb = aws_session.resource("dynamodb")
-    table = ddb.create_table(
-        TableName="catalog",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("theme", "portraitId")],
-        KeySchema=[
-            {"AttributeName": "theme", "KeyType": "HASH"},
-            {"AttributeName": "portraitId", "KeyType": "RANGE"},
-        ],
-    )
-    return table
+    return create_catalog_table(aws_session.resource("dynamodb"))
 
 
 def test_a_deployed_stack_is_found_by_its_outputs(deployed, aws_session):

@@ -6,21 +6,14 @@ import pytest
 
 from gallery import catalog_items, catalog_review
 from gallery.errors import BadRequest
+from tests.unit.conftest import create_catalog_table
 
 NOW = "2026-11-29T05:00:00.000Z"
 
 
 @pytest.fixture
 def catalog(aws_session):
-    return aws_session.resource("dynamodb").create_table(
-        TableName="catalog",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("theme", "portraitId")],
-        KeySchema=[
-            {"AttributeName": "theme", "KeyType": "HASH"},
-            {"AttributeName": "portraitId", "KeyType": "RANGE"},
-        ],
-    )
+    return create_catalog_table(aws_session.resource("dynamodb"))
 
 
 def put(catalog, portrait_id: str, status: str, theme: str = "painting", **extra) -> dict:

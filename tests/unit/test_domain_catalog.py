@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from gallery import catalog, catalog_items
 from gallery.errors import NoPortraitAvailable
-from tests.unit.conftest import create_visits_table
+from tests.unit.conftest import create_catalog_table, create_visits_table
 
 REGION = "us-east-1"
 VISIT_IDS = [f"{n:032x}" for n in range(0, 2**128, 2**128 // 64)][:64]
@@ -153,18 +153,7 @@ def test_the_choice_is_stable_for_a_visit_id():
 def tables(aws_env):
     with mock_aws():
         ddb = boto3.session.Session(region_name=REGION).resource("dynamodb")
-        cat = ddb.create_table(
-            TableName="catalog",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "theme", "AttributeType": "S"},
-                {"AttributeName": "portraitId", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "theme", "KeyType": "HASH"},
-                {"AttributeName": "portraitId", "KeyType": "RANGE"},
-            ],
-        )
+        cat = create_catalog_table(ddb)
         visits = create_visits_table(ddb)
         yield cat, visits
 
