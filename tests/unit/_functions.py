@@ -1,14 +1,18 @@
-"""Loading a function's handler module from functions/<name>/app.py, as Lambda would: its own
-folder on the path while it imports, and a module name of its own (every function's is `app`)."""
+"""Running a function in a unit test: its handler module loaded from functions/<name>/app.py as
+Lambda would (its own folder on the path while it imports, and a module name of its own: every
+function's is `app`), a Lambda context, and the sample events in events/."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 _MODULES: dict[str, ModuleType] = {}
 
 
@@ -25,3 +29,18 @@ def function_module(function_dir: str) -> ModuleType:
             sys.path.remove(str(path.parent))
         _MODULES[function_dir] = module
     return _MODULES[function_dir]
+
+
+@dataclass
+class LambdaContext:
+    """What Powertools reads of Lambda's context object."""
+
+    function_name: str = "past-life-gallery-dev-Function"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:past-life-gallery-dev-Function"
+    aws_request_id: str = "3e1a6c0b-8f2d-4b7e-9a5c-1d2e3f4a5b6c"
+
+
+def load_event(name: str) -> dict:
+    """A sample event, events/<name>.json."""
+    return json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))

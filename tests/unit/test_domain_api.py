@@ -6,32 +6,16 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gallery import api
 from gallery.errors import BadRequest, Forbidden
-from tests.unit._functions import function_module
+from tests.unit._functions import LambdaContext, function_module, load_event
 from tests.unit.conftest import create_visits_table
 
-ROOT = Path(__file__).resolve().parents[2]
-EVENTS = ROOT / "events"
 VISIT = "0123456789abcdef0123456789abcdef"
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "past-life-gallery-dev-Function"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:past-life-gallery-dev-Function"
-    aws_request_id: str = "3e1a6c0b-8f2d-4b7e-9a5c-1d2e3f4a5b6c"
-
-
-def load(name: str) -> dict:
-    return json.loads((EVENTS / f"{name}.json").read_text())
 
 
 def function(function_dir: str) -> Any:
@@ -90,7 +74,7 @@ def _probe(operators_only: bool = False) -> tuple[Any, list]:
 
 
 def _event(body: str | None, visit_id: str = VISIT, claims: dict | None = None) -> dict:
-    event = load("get_visit")
+    event = load_event("get_visit")
     event.update(
         httpMethod="POST",
         resource="/visits/{visitId}/things",
@@ -224,7 +208,7 @@ def visits_table(aws_session, monkeypatch: pytest.MonkeyPatch):
     ],
 )
 def test_create_visit_answers_a_bad_body_with_400_and_writes_nothing(visits_table: Any, body: str, message: str):
-    event = load("create_visit")
+    event = load_event("create_visit")
     event["body"] = body
     status, answer = call(function("create_visit"), event)
     assert (status, answer) == (400, {"error": "BadRequest", "message": message})
@@ -232,7 +216,7 @@ def test_create_visit_answers_a_bad_body_with_400_and_writes_nothing(visits_tabl
 
 
 def test_create_visit_with_a_good_body_still_creates_the_visit(visits_table: Any):
-    status, answer = call(function("create_visit"), load("create_visit"))
+    status, answer = call(function("create_visit"), load_event("create_visit"))
     assert status == 201
     assert visits_table.get_item(Key={"visitId": answer["visitId"]})["Item"]["status"] == "WAITING_FOR_PHOTO"
 
@@ -240,7 +224,7 @@ def test_create_visit_with_a_good_body_still_creates_the_visit(visits_table: Any
 def test_admin_refuses_a_tablet_token_on_both_routes(visits_table: Any):
     admin = function("admin")
     for name in ("admin_list_visits", "admin_refresh_display"):
-        event = load(name)
+        event = load_event(name)
         claims = event["requestContext"]["authorizer"]["claims"]
         claims.pop("cognito:groups", None)
         assert call(admin, event) == (403, {"error": "Forbidden", "message": Forbidden.default_message})
@@ -248,13 +232,13 @@ def test_admin_refuses_a_tablet_token_on_both_routes(visits_table: Any):
 
 def test_admin_lists_visits_for_an_operator_and_checks_the_display_id(visits_table: Any):
     admin = function("admin")
-    status, answer = call(function("create_visit"), load("create_visit"))
-    event = load("admin_list_visits")
+    status, answer = call(function("create_visit"), load_event("create_visit"))
+    event = load_event("admin_list_visits")
     event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = "operators"
     status, listed = call(admin, event)
     assert status == 200 and [v["visitId"] for v in listed["visits"]] == [answer["visitId"]]
 
-    refresh = load("admin_refresh_display")
+    refresh = load_event("admin_refresh_display")
     refresh["requestContext"]["authorizer"]["claims"]["cognito:groups"] = "operators"
     refresh["pathParameters"] = {"displayId": "03"}
     refresh["path"] = refresh["path"].replace("/displays/3/", "/displays/03/")

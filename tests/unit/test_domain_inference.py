@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import boto3
 import pytest
@@ -101,7 +102,8 @@ class Aws:
     def put(self, key: str, body: bytes) -> None:
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
 
-    def start_swap(self, token: str) -> str:
+    def start_swap(self, token: str, **warming: Any) -> str:
+        """Invoke the swap; `warming` (sagemaker, publish) turns on the warming-up note."""
         self.put(f"faces/{VISIT}.png", b"face-png")
         self.put("catalog/painting/mona-lisa.jpg", b"portrait-jpeg")
         request = {
@@ -113,7 +115,9 @@ class Aws:
             "inputs": {"face": f"faces/{VISIT}.png", "portrait": "catalog/painting/mona-lisa.jpg"},
             "resultKey": f"inference/swaps/{VISIT}.png",
         }
-        return inference.invoke(self.s3, self.runtime, self.tokens, BUCKET, request)["inferenceId"]
+        if warming:
+            warming["visits"] = self.visits
+        return inference.invoke(self.s3, self.runtime, self.tokens, BUCKET, request, **warming)["inferenceId"]
 
     def callback(self, message: dict) -> dict:
         return inference.callback(self.s3, self.sfn, self.tokens, self.visits, BUCKET, message)
@@ -348,32 +352,30 @@ def test_nothing_is_written_for_a_visit_that_already_ended(aws, status):
     assert aws.ended(execution)["error"] == "VisitGone"
 
 
-class _Endpoint:
-    """sagemaker.describe_endpoint as the endpoint answers it: instances now (0 when cold)."""
+def _endpoint(instances: int):
+    """The swap endpoint in moto's SageMaker with `instances` in service (0: scaled to zero),
+    answering DescribeEndpoint as SageMaker does."""
+    sm = boto3.session.Session(region_name=REGION).client("sagemaker")
+    if not sm.list_endpoints(NameContains=ENDPOINT)["Endpoints"]:
+        sm.create_model(
+            ModelName="swap",
+            PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/past-life-gallery/face:1"},
+            ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/engine",
+        )
+        variant = {"VariantName": "AllTraffic", "ModelName": "swap", "InitialInstanceCount": 1}
+        sm.create_endpoint_config(
+            EndpointConfigName="swap", ProductionVariants=[variant | {"InstanceType": "ml.c5.xlarge"}]
+        )
+        sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="swap")
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName=ENDPOINT,
+        DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": instances}],
+    )
+    return sm
 
-    def __init__(self, instances: int) -> None:
-        self.instances = instances
 
-    def describe_endpoint(self, EndpointName: str) -> dict:  # noqa: N803 - boto3's name
-        assert EndpointName == ENDPOINT
-        return {"EndpointName": ENDPOINT, "ProductionVariants": [{"CurrentInstanceCount": self.instances}]}
-
-
-def _invoke(aws, endpoint: _Endpoint, publish) -> str:
-    aws.put(f"faces/{VISIT}.png", b"face-png")
-    aws.put("catalog/painting/mona-lisa.jpg", b"portrait-jpeg")
-    request = {
-        "taskToken": f"token-{uuid.uuid4().hex}",
-        "task": "swap",
-        "endpoint": ENDPOINT,
-        "visitId": VISIT,
-        "theme": "painting",
-        "inputs": {"face": f"faces/{VISIT}.png", "portrait": "catalog/painting/mona-lisa.jpg"},
-        "resultKey": f"inference/swaps/{VISIT}.png",
-    }
-    return inference.invoke(
-        aws.s3, aws.runtime, aws.tokens, BUCKET, request, sagemaker=endpoint, visits=aws.visits, publish=publish
-    )["inferenceId"]
+def _invoke(aws, sagemaker, publish) -> str:
+    return aws.start_swap(f"token-{uuid.uuid4().hex}", sagemaker=sagemaker, publish=publish)
 
 
 def _visit(aws) -> dict:
@@ -395,8 +397,7 @@ def test_a_cold_endpoint_puts_the_tile_in_warming_up_once_per_visit(aws):
         ExpressionAttributeValues={":theme": "painting", ":l": "en"},
     )
     published: list[dict] = []
-    cold = _Endpoint(0)
-    _invoke(aws, cold, published.append)
+    _invoke(aws, _endpoint(0), published.append)
     # The display's tile: the visit's theme and language, for the stored state its visit id.
     assert published == [
         {"displayId": "3", "visitId": VISIT, "status": "WARMING_UP", "theme": "painting", "language": "en"}
@@ -405,17 +406,17 @@ def test_a_cold_endpoint_puts_the_tile_in_warming_up_once_per_visit(aws):
     assert noted["warmingUp"] is True and int(noted["firstWarmingUpAt"]) <= time.time()
     # The retried task (a cold start longer than one timeout) notes it again, but the tile is
     # not published again; nor when capacity came and went before the restore step.
-    _invoke(aws, cold, published.append)
-    _invoke(aws, _Endpoint(1), published.append)
+    _invoke(aws, _endpoint(0), published.append)
+    _invoke(aws, _endpoint(1), published.append)
     assert "warmingUp" not in _visit(aws)
-    _invoke(aws, cold, published.append)
+    _invoke(aws, _endpoint(0), published.append)
     assert _visit(aws)["warmingUp"] is True
     assert len(published) == 1
 
 
 def test_a_warm_endpoint_publishes_nothing(aws):
     published: list[dict] = []
-    _invoke(aws, _Endpoint(1), published.append)
+    _invoke(aws, _endpoint(1), published.append)
     assert published == []
     assert "warmingUp" not in _visit(aws) and "firstWarmingUpAt" not in _visit(aws)
 
@@ -432,7 +433,7 @@ def test_a_visit_no_longer_processing_gets_no_warming_up_tile(aws, status):
             ExpressionAttributeValues={":s": status},
         )
     published: list[dict] = []
-    _invoke(aws, _Endpoint(0), published.append)
+    _invoke(aws, _endpoint(0), published.append)
     assert published == []
     assert "warmingUp" not in _visit(aws) and "firstWarmingUpAt" not in _visit(aws)
 
@@ -442,7 +443,7 @@ def test_a_failed_publish_is_logged_and_the_inference_starts_all_the_same(aws, c
         raise RuntimeError("AppSync answered 503")
 
     with caplog.at_level("WARNING", logger="gallery.inference"):
-        inference_id = _invoke(aws, _Endpoint(0), refused)
+        inference_id = _invoke(aws, _endpoint(0), refused)
     assert _started(inference_id)
     assert aws.tokens.get_item(Key={"inferenceId": inference_id})["Item"]["visitId"] == VISIT
     (record,) = [r for r in caplog.records if r.name == "gallery.inference"]
@@ -450,5 +451,5 @@ def test_a_failed_publish_is_logged_and_the_inference_starts_all_the_same(aws, c
     # Noted, so a retried task does not try again: the tablet still says it (warmingUp).
     assert _visit(aws)["warmingUp"] is True
     published: list[dict] = []
-    _invoke(aws, _Endpoint(0), published.append)
+    _invoke(aws, _endpoint(0), published.append)
     assert published == []

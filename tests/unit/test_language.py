@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -17,25 +16,12 @@ import pytest
 
 from gallery import api, catalog_items, display, visits
 from gallery.errors import UnknownLanguage
-from tests.unit._functions import function_module
+from tests.unit._functions import LambdaContext, function_module, load_event
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
 BUCKET = "photos"
 AUDIO = "catalog/painting/mona-lisa.en.mp3"
 TOKEN = "Vw7-kQ2_xN9aLm4RtY8cBe3Hs6Jd1PfZ"
 REFUSED = 'language must be "ko" (한국어) or "en" (English).'
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "past-life-gallery-dev-Function"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:past-life-gallery-dev-Function"
-    aws_request_id: str = "3e1a6c0b-8f2d-4b7e-9a5c-1d2e3f4a5b6c"
-
-
-def load(name: str) -> dict:
-    return json.loads((EVENTS / f"{name}.json").read_text())
 
 
 def call(function_dir: str, event: dict) -> tuple[int, dict]:
@@ -44,7 +30,7 @@ def call(function_dir: str, event: dict) -> tuple[int, dict]:
 
 
 def create_event(**body: Any) -> dict:
-    event = load("create_visit")
+    event = load_event("create_visit")
     event["body"] = json.dumps({"theme": "painting", "consent": True, **body})
     return event
 
@@ -121,8 +107,8 @@ def test_create_visit_refuses_another_language_and_writes_nothing(aws: Any, lang
 
 
 def test_the_sample_event_asks_for_english(aws: Any):
-    assert json.loads(load("create_visit")["body"])["language"] == "en"
-    status, answer = call("create_visit", load("create_visit"))
+    assert json.loads(load_event("create_visit")["body"])["language"] == "en"
+    status, answer = call("create_visit", load_event("create_visit"))
     assert status == 201 and answer["language"] == "en"
 
 
@@ -154,7 +140,7 @@ def _done(table: Any, **fields: Any) -> dict:
 
 def _reads(visit: dict) -> dict[str, tuple[int, dict]]:
     """The visit as its tablet, its owner and a phone that scanned the wall read it."""
-    tablet = load("get_visit")
+    tablet = load_event("get_visit")
     tablet["pathParameters"] = {"visitId": visit["visitId"]}
     tablet["path"] = f"/visits/{visit['visitId']}"
     owner = copy.deepcopy(tablet)
