@@ -32,25 +32,26 @@ def _duration(seconds: float) -> str:
 def plan(args: argparse.Namespace) -> int:
     items = catalog_plan.plan(args.theme, args.limit)
     est = catalog_plan.estimate(items, args.model, args.text_model, args.concurrency)
-    coverage = catalog_plan.coverage(items)
     if args.json:
+        coverage = catalog_plan.coverage(items)
         print(json.dumps({"estimate": dataclasses.asdict(est) | {"cost": est.cost}, "coverage": coverage}, indent=1))
         return 0
-    print(f"Theme {args.theme}: {est.items} portraits and {est.stories} stories (Korean and English).")
-    for dimension, counts in coverage.items():
-        print(f"  {dimension}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    print(f"Images:  {est.image_model}  ${est.image_cost:,.2f}")
-    print(f"Stories: {est.text_model}  ${est.text_cost:,.2f}")
-    print(f"Total:   ${est.cost:,.2f} (prices checked {est.prices_checked}; nothing is spent by plan)")
-    print(f"Time:    about {_duration(est.seconds)} at concurrency {est.concurrency}")
-    for note in est.notes:
-        print(f"Note: {note}")
+    _print_estimate(args.theme, items, est)
+    print("Nothing is spent by plan.")
     return 0
 
 
-def _print_estimate(theme: str, est: catalog_plan.Estimate) -> None:
+def _print_estimate(theme: str, items: list[catalog_plan.PlannedItem], est: catalog_plan.Estimate) -> None:
+    """What a generation would make, cost and take (plan prints it; generate before asking)."""
     print(f"Theme {theme}: {est.items} portraits and {est.stories} stories (Korean and English).")
-    print(f"Cost:  about ${est.cost:,.2f} ({est.image_model}, {est.text_model}; prices of {est.prices_checked})")
+    for dimension, counts in catalog_plan.coverage(items).items():
+        print(f"  {dimension}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"Images:  {est.image_model}  ${est.image_cost:,.2f}")
+    print(f"Stories: {est.text_model}  ${est.text_cost:,.2f}")
+    print(f"Total:   about ${est.cost:,.2f} (prices checked {est.prices_checked})")
+    print(f"Time:    about {_duration(est.seconds)} at concurrency {est.concurrency}")
+    for note in est.notes:
+        print(f"Note: {note}")
 
 
 @contextlib.contextmanager
@@ -80,7 +81,7 @@ def generate(args: argparse.Namespace) -> int:
 
     items = catalog_plan.plan(args.theme, args.limit)
     est = catalog_plan.estimate(items, args.model, args.text_model, args.concurrency)
-    _print_estimate(args.theme, est)
+    _print_estimate(args.theme, items, est)
     if not args.yes:
         if not sys.stdin.isatty():
             print("Nothing spent: add --yes to generate without asking.", file=sys.stderr)

@@ -261,13 +261,13 @@ def test_face_traits_keep_a_band_and_a_tone_not_the_estimated_ages():
 def test_traits_are_kept_on_the_visit_item_only_while_it_is_processed(tables):
     _, visits = tables
     _processing(visits, "a" * 32, {"gender": "male", "ageRange": {"low": 61, "high": 70}, "skinTone": "brown"})
-    assert catalog.traits_of(visits, "a" * 32) == {"gender": "male", "ageBand": "senior", "skinTone": "brown"}
+    assert catalog.visit_facts(visits, "a" * 32)[0] == {"gender": "male", "ageBand": "senior", "skinTone": "brown"}
     # A deleted visit is not written again, nor is a finished one.
     assert catalog.remember_traits(visits, "b" * 32, {"gender": "male"}) is False
     assert visits.get_item(Key={"visitId": "b" * 32}).get("Item") is None
     _visit(visits, 12, "3", "FAILED")
     assert catalog.remember_traits(visits, f"{12:032x}", {"gender": "male"}) is False
-    assert catalog.traits_of(visits, f"{12:032x}") == {}
+    assert catalog.visit_facts(visits, f"{12:032x}")[0] == {}
 
 
 def test_a_portrait_without_title_or_story_gets_empty_ones_and_one_without_an_image_is_never_chosen(tables):

@@ -222,10 +222,6 @@ def visit_facts(visits: Any, visit_id: str) -> tuple[dict, str]:
     return dict(item.get("faceTraits") or {}), str(language)
 
 
-def traits_of(visits: Any, visit_id: str) -> dict:
-    return visit_facts(visits, visit_id)[0]
-
-
 def remember_match(visits: Any, visit_id: str, match: dict) -> bool:
     """Keep how the portrait was matched on the visit item (for operators and the benchmark).
     Not in the state: the rung with the portrait's gender would tell the visitor's gender to
