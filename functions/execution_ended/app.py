@@ -5,7 +5,7 @@ operators are told. This is the backstop for what the state machine cannot catch
 
 from aws_lambda_powertools.utilities import parameters
 
-from gallery import event_metrics, outcome, slack
+from gallery import event_metrics, outcome, slack, visits
 from gallery.runtime import logger, metrics, setting, table, tracer
 
 
@@ -22,7 +22,7 @@ def handler(event: dict, context: object) -> dict:
     logger.info("visit failed when its execution ended", extra={"status": detail.get("status")})
     # The pipeline never recorded this failure (or only its last-resort write did), so nothing
     # counted it yet. A retry after a Slack outage counts it again; the alarm's "> 0" is the same.
-    event_metrics.visit_ended(metrics, "FAILED")
+    event_metrics.visit_ended(metrics, visits.FAILED)
     try:
         webhook = parameters.get_secret(setting("SLACK_WEBHOOK_SECRET_ARN"), max_age=300)
         slack.post(webhook, slack.message(ended))

@@ -1,6 +1,6 @@
 """Tell the visit's display what to show (AppSync mutation publishResult)."""
 
-from gallery import display, event_metrics
+from gallery import display, event_metrics, visits
 from gallery.runtime import client, credentials, logger, metrics, region, setting, table, tracer
 
 
@@ -9,7 +9,7 @@ from gallery.runtime import client, credentials, logger, metrics, region, settin
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     logger.set_correlation_id(event["visit"]["visitId"])
-    if event["status"] == "DONE":
+    if event["status"] == visits.DONE:
         # Counted before the wall is told: a display outage must not hide a finished visit.
         event_metrics.visit_done(metrics, table("VISITS_TABLE"), event["visit"]["visitId"], event.get("timings"))
     tile = display.show(client("s3"), table("VISITS_TABLE"), setting("PHOTO_BUCKET"), event)

@@ -18,6 +18,7 @@ def _paths() -> None:
 
 _paths()
 from gallery import THEMES  # noqa: E402
+from gallery.visits import DONE, REJECTED  # noqa: E402
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -36,7 +37,7 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         print(demo.table(details))
         print(f"\nResult images: {Path(args.out).resolve()}")
-    return 0 if all(v.status in ("DONE", "REJECTED") for v in visits) else 1
+    return 0 if all(v.status in (DONE, REJECTED) for v in visits) else 1
 
 
 def _swap(args: argparse.Namespace) -> int:

@@ -31,7 +31,8 @@ from typing import Any
 
 import boto3
 
-from gallery_local.tablet import FINAL, Tablet
+from gallery.visits import DONE, FINAL
+from gallery_local.tablet import Tablet
 
 PHOTO = Path(__file__).resolve().parent / "demo" / "photos" / "visitor-a.jpg"
 DATA_DIR = Path(os.environ.get("GALLERY_DATA_DIR") or Path(__file__).resolve().parents[2] / ".gallery-data")
@@ -219,7 +220,7 @@ def warmup(args: argparse.Namespace) -> int:
             # Locally the stack ends with this command: show what status would.
             print()
             print(status_text(t))
-        return 0 if result["status"] == "DONE" else 1
+        return 0 if result["status"] == DONE else 1
 
 
 def _canary_line(c: dict | None) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-FINAL = ("DONE", "REJECTED", "FAILED")
+from gallery.visits import FINAL, WAITING
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Visit:
     display_id: str
     theme: str
     upload_key: str
-    status: str = "WAITING_FOR_PHOTO"
+    status: str = WAITING
     view: dict = field(default_factory=dict)
     uploaded_at: float = 0.0
     finished_at: float = 0.0

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from gallery import visits
+from gallery import catalog_items, visits
 from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, VisitNotFound
 
 REGION = "us-east-1"
@@ -240,3 +242,47 @@ def test_plain_turns_dynamodb_numbers_into_json_numbers():
     value = visits.plain({"a": Decimal("3"), "b": [Decimal("2.5"), "x"], "c": {"d": Decimal("-0")}})
     assert value == {"a": 3, "b": [2.5, "x"], "c": {"d": 0}}
     assert type(value["a"]) is int and type(value["b"][0]) is float
+
+
+# ---------------------------------------------------------------- the state machines' status literals
+
+ROOT = Path(__file__).resolve().parents[2]
+# The ASL is JSON and cannot import the constants: every status it writes, passes on or tests is
+# one of its module's, and a placeholder named after a status (":waiting") holds that status.
+ASL_STATUSES = {
+    "pipeline.asl.json": (visits.WAITING, visits.PROCESSING, *visits.FINAL),
+    "catalog.asl.json": catalog_items.STATUSES,
+}
+
+
+def _status_literals(node, statuses: tuple[str, ...], path: str = ""):
+    """(where, literal, the status it must be or None for any of `statuses`) in an ASL document."""
+    if isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _status_literals(v, statuses, f"{path}[{i}]")
+        return
+    if not isinstance(node, dict):
+        return
+    for k, v in node.items():
+        if k == "ExpressionAttributeValues":
+            for name, value in v.items():
+                named = [s for s in statuses if s.split("_")[0] == name.lstrip(":").upper()]
+                if named:
+                    yield f"{path}/{k}/{name}", value["S"], named[0]
+        elif k == "status" and isinstance(v, str):
+            yield f"{path}/status", v, None
+        elif k == "StringEquals" and str(node.get("Variable", "")).endswith(".status"):
+            yield f"{path}/StringEquals", v, None
+        yield from _status_literals(v, statuses, f"{path}/{k}")
+
+
+@pytest.mark.parametrize("asl", sorted(ASL_STATUSES))
+def test_the_state_machines_status_literals_are_the_constants(asl: str):
+    statuses = ASL_STATUSES[asl]
+    text = re.sub(r"\$\{\w+\}", "x", (ROOT / "statemachine" / asl).read_text())
+    found = list(_status_literals(json.loads(text), statuses))
+    for where, literal, expected in found:
+        assert literal == expected if expected else literal in statuses, f"{asl}{where}: {literal!r}"
+    # Not an empty pass: the walk saw every status the pipeline uses, and the catalog's two.
+    seen = {literal for _, literal, _ in found}
+    assert seen == (set(statuses) if asl == "pipeline.asl.json" else {catalog_items.FAILED, catalog_items.GENERATED})

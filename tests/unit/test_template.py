@@ -24,7 +24,7 @@ import pytest
 from cfnlint.decode import cfn_yaml
 
 from gallery.sweeper import STATUS_INDEX
-from gallery.visits import VIEW_INDEX
+from gallery.visits import DISPLAY_INDEX, VIEW_INDEX
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -425,13 +425,13 @@ def test_tables(resources: dict) -> None:
     assert visits["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert visits["KeySchema"] == [{"AttributeName": "visitId", "KeyType": "HASH"}]
     indexes = {gsi["IndexName"]: gsi for gsi in visits["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"byDisplay", VIEW_INDEX, STATUS_INDEX}
+    assert set(indexes) == {DISPLAY_INDEX, VIEW_INDEX, STATUS_INDEX}
     # The sweeper finds open visits older than a cutoff by status and creation time.
     assert indexes[STATUS_INDEX]["KeySchema"] == [
         {"AttributeName": "status", "KeyType": "HASH"},
         {"AttributeName": "createdAt", "KeyType": "RANGE"},
     ]
-    assert indexes["byDisplay"]["KeySchema"] == [
+    assert indexes[DISPLAY_INDEX]["KeySchema"] == [
         {"AttributeName": "displayId", "KeyType": "HASH"},
         {"AttributeName": "createdAt", "KeyType": "RANGE"},
     ]

@@ -39,9 +39,10 @@ portrait (given the same catalog and display history).
 from __future__ import annotations
 
 import hashlib
+import itertools
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr
 
 from gallery import catalog_items
 from gallery import visits as visit_records
@@ -141,25 +142,19 @@ def choose(candidates: list[dict], visit_id: str, traits: dict, recent: list[str
 
 def last_portraits(visits: Any, display_id: str, k: int = NO_REPEAT) -> list[str]:
     """The portraits of the display's last `k` finished (DONE) visits, newest first."""
-    kwargs: dict[str, Any] = {
-        "IndexName": "byDisplay",
-        "KeyConditionExpression": Key("displayId").eq(display_id),
-        "ScanIndexForward": False,
-        "ProjectionExpression": "#s, portraitId",
-        "ExpressionAttributeNames": {"#s": "status"},
-        "Limit": 4 * k,
-    }
+    read = visit_records.newest_first(
+        visits,
+        display_id,
+        4 * k,
+        ProjectionExpression="#s, portraitId",
+        ExpressionAttributeNames={"#s": "status"},
+    )
     shown: list[str] = []
-    for _ in range(HISTORY_PAGES):
-        page = visits.query(**kwargs)
-        for v in page["Items"]:
-            if v.get("status") == visit_records.DONE and v.get("portraitId"):
-                shown.append(str(v["portraitId"]))
-                if len(shown) == k:
-                    return shown
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for v in itertools.islice(read, HISTORY_PAGES * 4 * k):
+        if v.get("status") == visit_records.DONE and v.get("portraitId"):
+            shown.append(str(v["portraitId"]))
+            if len(shown) == k:
+                break
     return shown
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from gallery import paging
+
 GENERATED = "GENERATED"
 PENDING_REVIEW = "PENDING_REVIEW"
 APPROVED = "APPROVED"
@@ -73,11 +75,4 @@ def _localised(item: dict, field: str, language: str) -> str:
 def of_theme(catalog_table: Any, theme: str, **kwargs: Any) -> list[dict]:
     """Every item of a theme, all pages of the query (DynamoDB returns at most 1 MB a page);
     kwargs go to Query (a FilterExpression, ConsistentRead)."""
-    found: list[dict] = []
-    kwargs["KeyConditionExpression"] = Key("theme").eq(theme)
-    while True:
-        page = catalog_table.query(**kwargs)
-        found += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return list(paging.items(catalog_table.query, KeyConditionExpression=Key("theme").eq(theme), **kwargs))

@@ -15,8 +15,10 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from gallery import keys, visits
+from gallery import keys, paging, visits
 
+# A display that has shown nothing yet, or was reset: the wall shows the default art.
+DEFAULT = "DEFAULT"
 # A visit that waits for an endpoint instance (a cold start takes minutes): the tile says so in
 # the visit's language, over the default art, until the final tile replaces it.
 WARMING_UP = "WARMING_UP"
@@ -55,7 +57,7 @@ def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None, language
         "status": outcome["status"],
         "theme": visit.get("theme"),
     }
-    if outcome["status"] == "DONE":
+    if outcome["status"] == visits.DONE:
         portrait = outcome.get("portrait") or {}
         data.update(
             story=portrait.get("story"),
@@ -78,7 +80,7 @@ def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None, language
 def show(s3: Any, visit_table: Any, bucket: str, outcome: dict) -> dict | None:
     """The tile to publish for a finished visit, or None when the visit may not be shown any more
     (the visitor deleted it, or is deleting it, while the pipeline ran)."""
-    if outcome["status"] != "DONE":
+    if outcome["status"] != visits.DONE:
         return tile(s3, bucket, outcome)
     visit_id = outcome["visit"]["visitId"]
     view = visits.open_view_link(visit_table, visit_id)
@@ -130,7 +132,7 @@ def public_tile(s3: Any, bucket: str, item: dict, now: float | None = None) -> d
     URL of the wall's copy of the image, and the view token while it lasts. Never the visit id."""
     out = {k: visits.plain(item[k]) for k in PUBLIC_FIELDS if item.get(k) is not None}
     token = item.get("viewToken")
-    if item.get("status") == "DONE" and token:
+    if item.get("status") == visits.DONE and token:
         out["imageUrl"] = image_url(s3, bucket, keys.wall_image_key(str(token)))
         until = int(item.get("viewExpiresAt") or 0)
         if until > (time.time() if now is None else now):
@@ -140,12 +142,5 @@ def public_tile(s3: Any, bucket: str, item: dict, now: float | None = None) -> d
 
 def current(s3: Any, displays: Any, bucket: str) -> list[dict]:
     """Every display's public state, with freshly signed image URLs (stored ones expire)."""
-    items, kwargs = [], {}
-    while True:
-        page = displays.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    tiles = [public_tile(s3, bucket, item) for item in items]
+    tiles = [public_tile(s3, bucket, item) for item in paging.items(displays.scan)]
     return sorted(tiles, key=lambda d: int(d["displayId"]) if str(d["displayId"]).isdigit() else 0)

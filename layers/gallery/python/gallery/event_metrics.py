@@ -23,8 +23,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from gallery import visits
+
 STARTED = "VisitsStarted"
-ENDED = {"DONE": "VisitsDone", "REJECTED": "VisitsRejected", "FAILED": "VisitsFailed"}
+ENDED = {visits.DONE: "VisitsDone", visits.REJECTED: "VisitsRejected", visits.FAILED: "VisitsFailed"}
 END_TO_END = "EndToEndMs"
 STAGE = "StageMs"
 # The timings the pipeline state carries, by the state that measured them.
@@ -54,7 +56,7 @@ def visit_done(metrics: Any, visit_table: Any, visit_id: str, timings: dict | No
     EventBridge's sub-second hop before it excluded) to now, when the portrait is handed to the
     wall. Not from createdAt: that includes the visitor posing for the photo. A visit deleted
     meanwhile is still counted, without a time."""
-    visit_ended(metrics, "DONE")
+    visit_ended(metrics, visits.DONE)
     item = visit_table.get_item(Key={"visitId": visit_id}, ProjectionExpression="claimedAt").get("Item") or {}
     if item.get("claimedAt"):
         ms = ((time.time() if now is None else now) - _epoch(str(item["claimedAt"]))) * 1000

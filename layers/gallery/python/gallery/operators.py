@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
-
-from boto3.dynamodb.conditions import Key
 
 from gallery import display, keys, visits
 from gallery.errors import BadRequest
@@ -57,16 +56,10 @@ def operator_view(visit: dict) -> dict:
 
 
 def recent_visits(visit_table: Any, displays: list[str], limit: int) -> list[dict]:
-    """The newest visits of the displays (the byDisplay index, newest first, merged)."""
+    """The newest visits of the displays (each display's newest `limit`, merged)."""
     items: list[dict] = []
     for display_id in displays:
-        page = visit_table.query(
-            IndexName="byDisplay",
-            KeyConditionExpression=Key("displayId").eq(display_id),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        items += page["Items"]
+        items += itertools.islice(visits.newest_first(visit_table, display_id, limit), limit)
     items.sort(key=lambda v: v.get("createdAt", ""), reverse=True)
     return [operator_view(v) for v in items[:limit]]
 
@@ -77,7 +70,7 @@ def stored_tile(s3: Any, displays: Any, bucket: str, display_id: str) -> dict:
         raise BadRequest("A display id is a number.")
     item = displays.get_item(Key={"displayId": display_id}).get("Item") or {}
     tile = {k: visits.plain(item[k]) for k in DISPLAY_FIELDS if item.get(k) is not None}
-    tile.update(displayId=display_id, status=tile.get("status") or "DEFAULT")
-    if tile["status"] == "DONE" and tile.get("viewToken"):
+    tile.update(displayId=display_id, status=tile.get("status") or display.DEFAULT)
+    if tile["status"] == visits.DONE and tile.get("viewToken"):
         tile["imageUrl"] = display.image_url(s3, bucket, keys.wall_image_key(tile["viewToken"]))
     return tile

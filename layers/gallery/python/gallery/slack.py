@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-STATUS_ICON = {"DONE": ":frame_with_picture:", "REJECTED": ":leftwards_arrow_with_hook:", "FAILED": ":rotating_light:"}
+from gallery.visits import DONE, FAILED, REJECTED
+
+STATUS_ICON = {DONE: ":frame_with_picture:", REJECTED: ":leftwards_arrow_with_hook:", FAILED: ":rotating_light:"}
 
 
 class SlackUnavailable(Exception):
@@ -23,7 +25,7 @@ def message(outcome: dict) -> dict:
     status = outcome["status"]
     head = f"{STATUS_ICON.get(status, '')} Display {visit['displayId']}: visit `{visit['visitId']}` is *{status}*"
     lines = [head.strip(), f"theme: {visit.get('theme')}"]
-    if status == "DONE":
+    if status == DONE:
         portrait = outcome.get("portrait") or {}
         lines.append(f"portrait: {portrait.get('title') or portrait.get('portraitId')}")
         if outcome.get("timings"):

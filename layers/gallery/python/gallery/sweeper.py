@@ -25,7 +25,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from gallery import slack, uploads, visits
+from gallery import paging, slack, uploads, visits
 
 STATUS_INDEX = "byStatus"
 # A photo may be posted up to the last second of the window, and a full-size one on an event's
@@ -86,17 +86,13 @@ def execution_timeout(sfn: Any, state_machine_arn: str) -> int:
 
 
 def _open_visits(visit_table: Any, status: str, created_before: datetime) -> list[dict]:
-    items, kwargs = [], {}
-    while True:
-        page = visit_table.query(
+    return list(
+        paging.items(
+            visit_table.query,
             IndexName=STATUS_INDEX,
             KeyConditionExpression=Key("status").eq(status) & Key("createdAt").lt(iso(created_before)),
-            **kwargs,
         )
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    )
 
 
 def abandoned(visit_table: Any, now: datetime) -> list[dict]:
@@ -207,7 +203,7 @@ def slack_message(result: dict) -> dict | None:
     failed = result["stuck"]
     if not failed:
         return None
-    head = f"{slack.STATUS_ICON['FAILED']} The sweeper failed {len(failed)} stuck visit(s)"
+    head = f"{slack.STATUS_ICON[visits.FAILED]} The sweeper failed {len(failed)} stuck visit(s)"
     if result["abandoned"]:
         head += f" (and closed {len(result['abandoned'])} abandoned)"
     parts = [head + ":"]

@@ -10,6 +10,7 @@ import hmac
 import secrets
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from gallery import THEMES, catalog_items, errors
+from gallery import THEMES, catalog_items, errors, paging
 from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, KeyOutsideUploads, UnknownLanguage, VisitNotFound
 
 WAITING = "WAITING_FOR_PHOTO"
@@ -34,6 +35,7 @@ DELETING = "DELETING"
 # The wall's QR code lets a phone view a portrait for this long after it was put on the wall.
 VIEW_LINK_SECONDS = 3600
 VIEW_INDEX = "byViewToken"
+DISPLAY_INDEX = "byDisplay"
 # token_urlsafe(24): 32 characters of A-Z a-z 0-9 - _ (192 random bits).
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -140,6 +142,19 @@ def by_view_token(visits: Any, token: str) -> dict | None:
     if int(visit.get("viewExpiresAt") or 0) <= time.time():
         return None
     return visit
+
+
+def newest_first(visits: Any, display_id: str, page_size: int, **query: Any) -> Iterator[dict]:
+    """A display's visits, newest first (the byDisplay index), read `page_size` at a time as they
+    are consumed; `query` adds to the Query (a ProjectionExpression, say)."""
+    return paging.items(
+        visits.query,
+        IndexName=DISPLAY_INDEX,
+        KeyConditionExpression=Key("displayId").eq(display_id),
+        ScanIndexForward=False,
+        Limit=page_size,
+        **query,
+    )
 
 
 def mark_deleting(visits: Any, visit_id: str) -> None:
