@@ -9,19 +9,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
 from gallery import alarms, event_metrics, slack
+from tests.conftest import load_template
+from tests.unit._functions import function_module, invoke, load_event
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))
+TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
 NAMESPACE = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
 AWS_NAMESPACES = {"AWS/SageMaker", "AWS/States", "AWS/Lambda", "AWS/ApiGateway", "AWS/SQS"}
-EVENT = json.loads((ROOT / "events" / "alarm_to_slack.json").read_text())
+EVENT = load_event("alarm_to_slack")
 
 
 def dashboard_body() -> tuple[str, dict]:
@@ -128,18 +128,10 @@ def test_alarm_notification_becomes_a_readable_post_without_secrets(monkeypatch)
     webhook = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
     sent = []
     monkeypatch.setattr(slack, "post", lambda url, payload: sent.append((url, payload)))
-    from tests.unit._functions import function_module
-
     app = function_module("alarm_to_slack")
     monkeypatch.setattr(app.parameters, "get_secret", lambda arn, max_age: webhook)
     monkeypatch.setenv("SLACK_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf")
-    context = SimpleNamespace(
-        function_name="alarm-to-slack",
-        memory_limit_in_mb=512,
-        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:alarm-to-slack",
-        aws_request_id="3e1a6c0b-8f2d-4b7e-9a5c-1d2e3f4a5b6c",
-    )
-    assert app.handler(EVENT, context) == {"posted": 1}
+    assert invoke("alarm_to_slack", EVENT) == {"posted": 1}
     assert sent == [(webhook, post)] and "XXXXsecretXXXX" not in json.dumps(post)
 
 

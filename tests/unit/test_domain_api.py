@@ -4,7 +4,6 @@ sample events of events/ on moto, and the tables are read back to show nothing w
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -12,19 +11,10 @@ import pytest
 
 from gallery import api
 from gallery.errors import BadRequest, Forbidden
-from tests.unit._functions import LambdaContext, function_module, load_event
+from tests.unit._functions import LambdaContext, api_call, load_event
 from tests.unit.conftest import create_visits_table
 
 VISIT = "0123456789abcdef0123456789abcdef"
-
-
-def function(function_dir: str) -> Any:
-    return function_module(function_dir)
-
-
-def call(module: Any, event: dict) -> tuple[int, dict]:
-    response = module.handler(copy.deepcopy(event), LambdaContext())
-    return response["statusCode"], json.loads(response["body"] or "{}")
 
 
 # ---------------------------------------------------------------- ids
@@ -210,36 +200,34 @@ def visits_table(aws_session, monkeypatch: pytest.MonkeyPatch):
 def test_create_visit_answers_a_bad_body_with_400_and_writes_nothing(visits_table: Any, body: str, message: str):
     event = load_event("create_visit")
     event["body"] = body
-    status, answer = call(function("create_visit"), event)
+    status, answer = api_call("create_visit", event)
     assert (status, answer) == (400, {"error": "BadRequest", "message": message})
     assert visits_table.scan()["Count"] == 0
 
 
 def test_create_visit_with_a_good_body_still_creates_the_visit(visits_table: Any):
-    status, answer = call(function("create_visit"), load_event("create_visit"))
+    status, answer = api_call("create_visit", load_event("create_visit"))
     assert status == 201
     assert visits_table.get_item(Key={"visitId": answer["visitId"]})["Item"]["status"] == "WAITING_FOR_PHOTO"
 
 
 def test_admin_refuses_a_tablet_token_on_both_routes(visits_table: Any):
-    admin = function("admin")
     for name in ("admin_list_visits", "admin_refresh_display"):
         event = load_event(name)
         claims = event["requestContext"]["authorizer"]["claims"]
         claims.pop("cognito:groups", None)
-        assert call(admin, event) == (403, {"error": "Forbidden", "message": Forbidden.default_message})
+        assert api_call("admin", event) == (403, {"error": "Forbidden", "message": Forbidden.default_message})
 
 
 def test_admin_lists_visits_for_an_operator_and_checks_the_display_id(visits_table: Any):
-    admin = function("admin")
-    status, answer = call(function("create_visit"), load_event("create_visit"))
+    status, answer = api_call("create_visit", load_event("create_visit"))
     event = load_event("admin_list_visits")
     event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = "operators"
-    status, listed = call(admin, event)
+    status, listed = api_call("admin", event)
     assert status == 200 and [v["visitId"] for v in listed["visits"]] == [answer["visitId"]]
 
     refresh = load_event("admin_refresh_display")
     refresh["requestContext"]["authorizer"]["claims"]["cognito:groups"] = "operators"
     refresh["pathParameters"] = {"displayId": "03"}
     refresh["path"] = refresh["path"].replace("/displays/3/", "/displays/03/")
-    assert call(admin, refresh) == (400, {"error": "BadRequest", "message": api.BAD_DISPLAY_ID})
+    assert api_call("admin", refresh) == (400, {"error": "BadRequest", "message": api.BAD_DISPLAY_ID})

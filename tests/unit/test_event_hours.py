@@ -5,19 +5,18 @@ patterns refuse what an operator could mistype."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from gallery_local import template as tpl
+from tests.conftest import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ("SwapScalableTarget", "RestoreScalableTarget")
 
 
 @pytest.fixture(scope="module")
 def template() -> dict:
-    return tpl.load(ROOT / "template.yaml")
+    return load_template()
 
 
 def actions(template: dict, logical: str, **parameters: str) -> dict[str, dict]:

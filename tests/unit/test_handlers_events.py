@@ -15,6 +15,7 @@ import base64
 import copy
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,18 +23,18 @@ from typing import Any
 
 import boto3
 import pytest
-from cfnlint.decode import cfn_yaml
 from moto import mock_aws
 
 from gallery import display, keys, runtime, slack, visits
 from gallery.errors import AlreadyClaimed
-from tests.unit._functions import function_module
+from tests.conftest import load_template
+from tests.unit._functions import fresh_runtime, invoke, load_event
 
 ROOT = Path(__file__).resolve().parents[2]
 
 EVENTS = ROOT / "events"
 FUNCTIONS = ROOT / "functions"
-TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))
+TEMPLATE = load_template()
 ASL_TEXT = (ROOT / "statemachine" / "pipeline.asl.json").read_text()
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -79,15 +80,6 @@ EVENT_FILES: dict[str, tuple[str | None, str]] = {
 API_EVENTS = ("create_visit", "get_visit", "delete_visit", "list_displays")
 
 
-def load(name: str) -> dict:
-    return json.loads((EVENTS / f"{name}.json").read_text())
-
-
-def plain(node: Any) -> Any:
-    """cfn-lint's str/dict node subclasses as plain JSON values (boto3 and == want those)."""
-    return json.loads(json.dumps(node))
-
-
 # ---------------------------------------------------------------- the template's environment and tables
 
 
@@ -121,27 +113,8 @@ def resolve(value: Any) -> str:
 
 ENVIRONMENT = {k: resolve(v) for k, v in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"].items()}
 TABLES = {
-    logical: plain(r["Properties"])
-    for logical, r in TEMPLATE["Resources"].items()
-    if r["Type"] == "AWS::DynamoDB::Table"
+    logical: r["Properties"] for logical, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"
 }
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "past-life-gallery-dev-Function-1A2B3C4D5E6F"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:past-life-gallery-dev-Function"
-    aws_request_id: str = "3e1a6c0b-8f2d-4b7e-9a5c-1d2e3f4a5b6c"
-
-
-def handler(function_dir: str):
-    """The function's app.handler, imported from its file under a unique module name."""
-    return function_module(function_dir).handler
-
-
-def invoke(function_dir: str, event: dict) -> Any:
-    return handler(function_dir)(copy.deepcopy(event), LambdaContext())
 
 
 @dataclass
@@ -214,20 +187,24 @@ def _fresh_runtime_clients():
     """gallery.runtime caches clients per endpoint setting. Clients made here (after moto is
     imported, endpoint unset) work under every mock_aws() of this module, and building
     them once keeps the tests fast; none made elsewhere, with other credentials, is reused."""
-    _reset_runtime()
+    fresh_runtime()
     yield
-    _reset_runtime()
+    fresh_runtime()
 
 
-def _reset_runtime() -> None:
-    for name in ("_client", "_session"):
-        cached = getattr(runtime, name, None)
-        if hasattr(cached, "cache_clear"):
-            cached.cache_clear()
-    if isinstance(getattr(runtime, "_tables", None), dict):
-        runtime._tables.clear()
-    if hasattr(runtime, "_local"):
-        runtime._local.__dict__.pop("tables", None)
+def test_a_fresh_runtime_forgets_every_session_client_and_table(aws):
+    # What gallery.runtime keeps between calls, all of which fresh_runtime forgets: a new cache
+    # there fails here until fresh_runtime clears it too.
+    kept = {
+        name
+        for name, value in vars(runtime).items()
+        if not name.startswith("__") and (hasattr(value, "cache_clear") or isinstance(value, dict | threading.local))
+    }
+    assert kept == {"_session", "_client", "_tables"}
+    s3, visit_table = runtime.client("s3"), runtime.table("VISITS_TABLE")
+    assert runtime.client("s3") is s3 and runtime.table("VISITS_TABLE") is visit_table
+    fresh_runtime()
+    assert runtime.client("s3") is not s3 and runtime.table("VISITS_TABLE") is not visit_table
 
 
 def body_of(response: dict) -> dict:
@@ -277,7 +254,7 @@ VISIT_OBJECT = r"(uploads/\d+/|faces/|results/|inference/swaps/)\w+\.\w+"
 
 def test_events_use_one_visit_and_one_bucket():
     for name in EVENT_FILES:
-        event = load(name)
+        event = load_event(name)
         values = list(_walk(event))
         if name.startswith("inference_callback"):
             values += list(_walk(json.loads(event["Records"][0]["Sns"]["Message"])))
@@ -293,7 +270,7 @@ def test_events_use_one_visit_and_one_bucket():
 
 
 def test_s3_event_is_the_eventbridge_shape_and_passes_the_template_rule(aws: Stack):
-    event = load("s3_object_created")
+    event = load_event("s3_object_created")
     assert set(event) == {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
     assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
     assert event["resources"] == [f"arn:aws:s3:::{BUCKET}"]
@@ -305,7 +282,7 @@ def test_s3_event_is_the_eventbridge_shape_and_passes_the_template_rule(aws: Sta
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
 
     # The rule as template.yaml declares it, in moto's EventBridge, delivering to a queue.
-    pattern = copy.deepcopy(plain(TEMPLATE["Resources"]["PipelineStateMachine"]["Properties"]["Events"]["Upload"]))
+    pattern = copy.deepcopy(TEMPLATE["Resources"]["PipelineStateMachine"]["Properties"]["Events"]["Upload"])
     pattern = pattern["Properties"]["Pattern"]
     pattern["detail"]["bucket"]["name"] = [resolve(pattern["detail"]["bucket"]["name"][0])]
     events, sqs = session().client("events"), session().client("sqs")
@@ -343,7 +320,7 @@ def test_s3_event_is_the_eventbridge_shape_and_passes_the_template_rule(aws: Sta
 def _api_routes() -> dict[str, dict]:
     routes = {}
     for name in API_EVENTS:
-        event = load(name)
+        event = load_event(name)
         logical_id = EVENT_FILES[name][1]
         # A function may serve several routes (get_visit: tablet, owner, view): the sample's own.
         (api,) = [
@@ -353,13 +330,13 @@ def _api_routes() -> dict[str, dict]:
             and e["Properties"]["Path"] == event["resource"]
             and e["Properties"]["Method"] == event["httpMethod"]
         ]
-        routes[name] = plain(api["Properties"])
+        routes[name] = api["Properties"]
     return routes
 
 
 @pytest.mark.parametrize("name", API_EVENTS)
 def test_api_event_matches_its_route_and_authorizer(name: str):
-    event = load(name)
+    event = load_event(name)
     route = _api_routes()[name]
     assert event["resource"] == route["Path"] == event["requestContext"]["resourcePath"]
     assert event["httpMethod"] == route["Method"] == event["requestContext"]["httpMethod"]
@@ -400,7 +377,7 @@ def test_api_event_matches_its_route_and_authorizer(name: str):
     ],
 )
 def test_sns_events_carry_a_sagemaker_async_notification(name: str, status: str, topic: str):
-    (record,) = load(name)["Records"]
+    (record,) = load_event(name)["Records"]
     assert record["EventSource"] == "aws:sns" and record["EventVersion"] == "1.0"
     sns = record["Sns"]
     assert sns["Type"] == "Notification" and f":past-life-gallery-dev-{topic}-" in sns["TopicArn"]
@@ -424,7 +401,7 @@ def test_sns_events_carry_a_sagemaker_async_notification(name: str, status: str,
 
 
 def test_claim_visit_payload_key_is_a_tablet_upload():
-    event = load("claim_visit")
+    event = load_event("claim_visit")
     assert keys.parse_upload_key(event["key"]) == (DISPLAY, VISIT)
     assert event["bucket"] == BUCKET
     assert re.fullmatch(
@@ -505,8 +482,8 @@ def payload(state: dict, data: Any, ctx: dict) -> dict:
 
 def test_state_payloads_of_a_successful_visit_are_what_the_asl_builds(aws: Stack):
     states = asl_states()
-    data = load("s3_object_created")
-    claim = load("claim_visit")
+    data = load_event("s3_object_created")
+    claim = load_event("claim_visit")
     ctx = {"Execution": {"Id": claim["executionArn"]}}
 
     assert payload(states["ClaimVisit"], data, ctx) == claim
@@ -514,12 +491,12 @@ def test_state_payloads_of_a_successful_visit_are_what_the_asl_builds(aws: Stack
     claimed = invoke("claim_visit", claim)
     data["visit"] = build(states["ClaimVisit"]["ResultSelector"], {"Payload": claimed}, ctx)
 
-    assert payload(states["CropFace"], data, ctx) == load("crop_face")
-    choose = load("choose_portrait")
+    assert payload(states["CropFace"], data, ctx) == load_event("crop_face")
+    choose = load_event("choose_portrait")
     data["face"] = build(states["CropFace"]["ResultSelector"], {"Payload": choose["face"]}, ctx)
     assert payload(states["ChoosePortrait"], data, ctx) == choose
 
-    done = load("publish_display_done")
+    done = load_event("publish_display_done")
     portrait = {k: v for k, v in done["portrait"].items() if k != "ms"}
     aws.table("CATALOG_TABLE").put_item(
         Item={**portrait, "theme": "painting", "status": "APPROVED", "gender": "female", "ageBand": "adult"}
@@ -535,16 +512,16 @@ def test_state_payloads_of_a_successful_visit_are_what_the_asl_builds(aws: Stack
     assert states["PortraitChosen"]["OutputPath"] == "$.state"
     data = build(states["PortraitChosen"]["Parameters"], data, ctx)["state"]
 
-    swap = load("invoke_endpoint")
+    swap = load_event("invoke_endpoint")
     assert payload(states["SwapFace"], data, {**ctx, "Task": {"Token": swap["taskToken"]}}) == swap
     # inference.callback's SendTaskSuccess output becomes the task's result.
     data["swap"] = {"key": swap["resultKey"], "ms": done["timings"]["swapMs"], "inferenceId": "9b1f0c4e" * 4}
-    restore = load("invoke_endpoint_restore")
+    restore = load_event("invoke_endpoint_restore")
     assert payload(states["RestoreFace"], data, {**ctx, "Task": {"Token": restore["taskToken"]}}) == restore
     data["restore"] = {"key": restore["resultKey"], "ms": done["timings"]["restoreMs"], "inferenceId": "c4e8" * 8}
 
     assert payload(states["PublishDisplay"], data, ctx) == done
-    assert payload(states["NotifySlack"], data, ctx) == load("notify_slack")
+    assert payload(states["NotifySlack"], data, ctx) == load_event("notify_slack")
 
 
 @pytest.mark.parametrize(
@@ -559,9 +536,9 @@ def test_state_payloads_of_an_unsuccessful_visit_are_what_the_asl_builds(
 ):
     states = asl_states()
     mark = states["MarkRejected" if status == "REJECTED" else "MarkFailed"]
-    event = load(record)
+    event = load_event(record)
     ctx = {"Execution": {"Id": event["executionArn"]}}
-    data = {**load("s3_object_created"), "visit": load("crop_face")["visit"], "error": event["error"]}
+    data = {**load_event("s3_object_created"), "visit": load_event("crop_face")["visit"], "error": event["error"]}
     assert payload(mark, data, ctx) == event
 
     aws.put_visit(status="PROCESSING")
@@ -570,7 +547,7 @@ def test_state_payloads_of_an_unsuccessful_visit_are_what_the_asl_builds(
     (choice,) = states["TellRejected" if status == "REJECTED" else "TellFailed"]["Choices"]
     assert json_path(choice["Variable"], data, ctx) is choice["BooleanEquals"] is True
     notify_input = json_path(states[choice["Next"]]["InputPath"], data, ctx)
-    expected = load(notify)
+    expected = load_event(notify)
     assert payload(states[notify_state], notify_input, ctx) == expected
     # Publish and Slack branches get the same payload.
     other = "PublishFailed" if notify_state == "AlertSlack" else None
@@ -579,17 +556,17 @@ def test_state_payloads_of_an_unsuccessful_visit_are_what_the_asl_builds(
 
 
 def test_notification_payloads_make_a_tile_and_a_slack_message(aws: Stack):
-    tile = display.tile(aws.s3, BUCKET, load("publish_display_done"))
+    tile = display.tile(aws.s3, BUCKET, load_event("publish_display_done"))
     # Stored with the display's state, never returned (the Display type has no visitId).
     assert tile["status"] == "DONE" and tile["displayId"] == DISPLAY and tile["visitId"] == VISIT
     assert "imageUrl" not in tile and tile["title"] == "Lisa, Florence, 1503"  # no view link yet
-    rejected = display.tile(aws.s3, BUCKET, load("publish_display_rejected"))
+    rejected = display.tile(aws.s3, BUCKET, load_event("publish_display_rejected"))
     assert rejected["reason"] == "Your face is too small in the picture. Please come closer."
     assert "imageUrl" not in rejected
-    text = slack.message(load("notify_slack"))["text"]
+    text = slack.message(load_event("notify_slack"))["text"]
     assert "Display 3" in text and "*DONE*" in text and "portrait: Lisa, Florence, 1503" in text
     assert "swapMs 6840" in text
-    failed = slack.message(load("notify_slack_failed"))["text"]
+    failed = slack.message(load_event("notify_slack_failed"))["text"]
     assert "*FAILED*" in failed and "error: InferenceFailed: ClientError" in failed
 
 
@@ -598,7 +575,7 @@ def test_notification_payloads_make_a_tile_and_a_slack_message(aws: Stack):
 
 def test_create_visit_returns_a_presigned_post_for_its_own_upload_key(aws: Stack):
     before = int(time.time())
-    response = invoke("create_visit", load("create_visit"))
+    response = invoke("create_visit", load_event("create_visit"))
     assert response["statusCode"] == 201, response
     assert response["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["*"]
     body = body_of(response)
@@ -624,10 +601,10 @@ def test_create_visit_returns_a_presigned_post_for_its_own_upload_key(aws: Stack
 
 
 def test_presigned_upload_and_image_urls_use_sigv4(aws: Stack):
-    upload = body_of(invoke("create_visit", load("create_visit")))["upload"]
+    upload = body_of(invoke("create_visit", load_event("create_visit")))["upload"]
     assert upload["fields"].get("x-amz-algorithm") == "AWS4-HMAC-SHA256"
     aws.put_visit(status="DONE", resultKey=f"results/{VISIT}.png")
-    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in body_of(invoke("get_visit", load("get_visit")))["imageUrl"]
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in body_of(invoke("get_visit", load_event("get_visit")))["imageUrl"]
 
 
 @pytest.mark.parametrize(
@@ -640,7 +617,7 @@ def test_presigned_upload_and_image_urls_use_sigv4(aws: Stack):
     ],
 )
 def test_create_visit_refuses_without_consent_or_with_an_unknown_theme(aws: Stack, body: Any, error: str):
-    event = load("create_visit")
+    event = load_event("create_visit")
     event["body"] = json.dumps(body)
     response = invoke("create_visit", event)
     assert response["statusCode"] == 400, response
@@ -649,7 +626,7 @@ def test_create_visit_refuses_without_consent_or_with_an_unknown_theme(aws: Stac
 
 
 def test_create_visit_refuses_a_user_without_a_display(aws: Stack):
-    event = load("create_visit")
+    event = load_event("create_visit")
     del event["requestContext"]["authorizer"]["claims"]["custom:displayId"]
     response = invoke("create_visit", event)
     assert response["statusCode"] == 400 and body_of(response)["error"] == "BadRequest"
@@ -664,11 +641,11 @@ def _with_visit(event: dict, visit_id: str) -> dict:
 
 
 def test_get_visit_is_404_for_an_unknown_visit_and_200_after_create(aws: Stack):
-    response = invoke("get_visit", load("get_visit"))
+    response = invoke("get_visit", load_event("get_visit"))
     assert response["statusCode"] == 404 and body_of(response)["error"] == "VisitNotFound"
 
-    visit_id = body_of(invoke("create_visit", load("create_visit")))["visitId"]
-    response = invoke("get_visit", _with_visit(load("get_visit"), visit_id))
+    visit_id = body_of(invoke("create_visit", load_event("create_visit")))["visitId"]
+    response = invoke("get_visit", _with_visit(load_event("get_visit"), visit_id))
     assert response["statusCode"] == 200
     body = body_of(response)
     assert body["visitId"] == visit_id and body["status"] == "WAITING_FOR_PHOTO"
@@ -677,15 +654,15 @@ def test_get_visit_is_404_for_an_unknown_visit_and_200_after_create(aws: Stack):
 
 def test_get_visit_of_a_finished_visit_signs_the_result_and_hides_the_cause(aws: Stack):
     aws.put_visit(status="DONE", resultKey=f"results/{VISIT}.png", title="Lisa, Florence, 1503")
-    body = body_of(invoke("get_visit", load("get_visit")))
+    body = body_of(invoke("get_visit", load_event("get_visit")))
     assert body["status"] == "DONE" and f"/results/{VISIT}.png" in body["imageUrl"] and "Signature=" in body["imageUrl"]
     aws.put_visit(status="FAILED", error="InferenceFailed", cause="Traceback ... /opt/python/gallery ...")
-    body = body_of(invoke("get_visit", load("get_visit")))
+    body = body_of(invoke("get_visit", load_event("get_visit")))
     assert body["status"] == "FAILED" and body["error"] == "InferenceFailed" and "cause" not in body
 
 
 def test_delete_visit_removes_the_objects_and_the_item(aws: Stack):
-    created = body_of(invoke("create_visit", load("create_visit")))
+    created = body_of(invoke("create_visit", load_event("create_visit")))
     visit_id = created["visitId"]
     own = keys.visit_object_keys(DISPLAY, visit_id)
     other = keys.upload_key(DISPLAY, "f" * 32)
@@ -693,9 +670,9 @@ def test_delete_visit_removes_the_objects_and_the_item(aws: Stack):
         aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
     aws.table("DISPLAYS_TABLE").put_item(Item={"displayId": DISPLAY, "visitId": visit_id, "status": "DONE"})
 
-    stranger = invoke("delete_visit", _with_visit(load("delete_visit"), visit_id))
+    stranger = invoke("delete_visit", _with_visit(load_event("delete_visit"), visit_id))
     assert stranger["statusCode"] == 403 and aws.keys() == {*own, other}
-    owner = load("delete_visit")
+    owner = load_event("delete_visit")
     owner["headers"]["Authorization"] = f"Owner {created['ownerSecret']}"
     response = invoke("delete_visit", _with_visit(owner, visit_id))
     assert response["statusCode"] == 200, response
@@ -705,12 +682,12 @@ def test_delete_visit_removes_the_objects_and_the_item(aws: Stack):
     assert "Item" not in aws.table("DISPLAYS_TABLE").get_item(Key={"displayId": DISPLAY})
 
     # Gone: the same answer for anyone, so it tells nobody whether the visit existed.
-    again = invoke("delete_visit", _with_visit(load("delete_visit"), visit_id))
+    again = invoke("delete_visit", _with_visit(load_event("delete_visit"), visit_id))
     assert again["statusCode"] == 200 and body_of(again)["deleted"] is True
 
 
 def test_delete_visit_leaves_a_display_showing_someone_else(aws: Stack):
-    event = load("delete_visit")
+    event = load_event("delete_visit")
     aws.put_visit(ownerHash=visits.secret_hash(event["headers"]["Authorization"].split(" ", 1)[1]))
     aws.table("DISPLAYS_TABLE").put_item(Item={"displayId": DISPLAY, "visitId": "e" * 32, "status": "DONE"})
     body = body_of(invoke("delete_visit", event))
@@ -727,7 +704,7 @@ def test_list_displays_orders_displays_and_signs_done_images(aws: Stack):
         Item={"displayId": DISPLAY, "visitId": VISIT, "status": "DONE", "viewToken": token, "viewExpiresAt": until}
     )
     displays.put_item(Item={"displayId": "1", "status": "REJECTED", "visitId": "a" * 32})
-    response = invoke("list_displays", load("list_displays"))
+    response = invoke("list_displays", load_event("list_displays"))
     assert response["statusCode"] == 200
     got = body_of(response)["displays"]
     assert [d["displayId"] for d in got] == ["1", "3", "10"]
@@ -742,7 +719,7 @@ def test_list_displays_orders_displays_and_signs_done_images(aws: Stack):
 
 def test_claim_visit_claims_once(aws: Stack):
     aws.put_visit()
-    event = load("claim_visit")
+    event = load_event("claim_visit")
     assert invoke("claim_visit", event) == {
         "visitId": VISIT,
         "displayId": DISPLAY,
@@ -760,14 +737,14 @@ def test_claim_visit_of_an_unknown_visit_is_not_accepted(aws: Stack):
     from gallery.errors import VisitNotFound
 
     with pytest.raises(VisitNotFound):
-        invoke("claim_visit", load("claim_visit"))
+        invoke("claim_visit", load_event("claim_visit"))
 
 
 def test_record_outcome_rejected_deletes_the_upload_and_the_face(aws: Stack):
     aws.put_visit(status="PROCESSING")
     for key in (UPLOAD_KEY, keys.face_key(VISIT)):
         aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"jpeg")
-    result = invoke("record_outcome", load("record_outcome_rejected"))
+    result = invoke("record_outcome", load_event("record_outcome_rejected"))
     assert result["recorded"] is True and result["status"] == "REJECTED"
     assert result["reason"] == "FaceTooSmall"
     assert result["message"] == "Your face is too small in the picture. Please come closer."
@@ -779,7 +756,7 @@ def test_record_outcome_rejected_deletes_the_upload_and_the_face(aws: Stack):
 def test_record_outcome_failed_keeps_the_upload_and_records_the_cause(aws: Stack):
     aws.put_visit(status="PROCESSING")
     aws.s3.put_object(Bucket=BUCKET, Key=UPLOAD_KEY, Body=b"jpeg")
-    event = load("record_outcome_failed")
+    event = load_event("record_outcome_failed")
     result = invoke("record_outcome", event)
     assert result["recorded"] is True and result["status"] == "FAILED" and result["reason"] == "InferenceFailed"
     assert aws.keys() == {UPLOAD_KEY}
@@ -790,7 +767,7 @@ def test_record_outcome_failed_keeps_the_upload_and_records_the_cause(aws: Stack
 
 def test_record_outcome_never_overwrites_a_result(aws: Stack):
     aws.put_visit(status="DONE", resultKey=f"results/{VISIT}.png")
-    result = invoke("record_outcome", load("record_outcome_failed"))
+    result = invoke("record_outcome", load_event("record_outcome_failed"))
     assert result["recorded"] is False
     assert aws.table("VISITS_TABLE").get_item(Key={"visitId": VISIT})["Item"]["status"] == "DONE"
 
@@ -798,7 +775,7 @@ def test_record_outcome_never_overwrites_a_result(aws: Stack):
 def test_invoke_endpoint_stores_the_token_and_starts_the_inference(aws: Stack):
     from moto.sagemakerruntime.models import sagemakerruntime_backends
 
-    event = load("invoke_endpoint")
+    event = load_event("invoke_endpoint")
     for name, key in event["inputs"].items():
         aws.s3.put_object(Bucket=BUCKET, Key=key, Body=name.encode())
     inference_id = invoke("invoke_endpoint", event)["inferenceId"]
@@ -818,7 +795,7 @@ def _waiting_token(aws: Stack, message: dict) -> dict:
     aws.s3.put_object(Bucket=BUCKET, Key=input_key, Body=b"{}")
     token = {
         "inferenceId": message["inferenceId"],
-        "taskToken": load("invoke_endpoint")["taskToken"],
+        "taskToken": load_event("invoke_endpoint")["taskToken"],
         "visitId": VISIT,
         "task": "swap",
         "resultKey": f"inference/swaps/{VISIT}.png",
@@ -831,7 +808,7 @@ def _waiting_token(aws: Stack, message: dict) -> dict:
 
 
 def test_inference_callback_success_copies_the_output_to_the_result_key(aws: Stack):
-    event = load("inference_callback_success")
+    event = load_event("inference_callback_success")
     message = json.loads(event["Records"][0]["Sns"]["Message"])
     token = _waiting_token(aws, message)
     output_key = message["responseParameters"]["outputLocation"].split(f"s3://{BUCKET}/", 1)[1]
@@ -849,7 +826,7 @@ def test_inference_callback_success_copies_the_output_to_the_result_key(aws: Sta
 
 
 def test_inference_callback_error_keeps_the_engines_refusal(aws: Stack):
-    event = load("inference_callback_error")
+    event = load_event("inference_callback_error")
     message = json.loads(event["Records"][0]["Sns"]["Message"])
     _waiting_token(aws, message)
     failure_key = message["responseParameters"]["failureLocation"].split(f"s3://{BUCKET}/", 1)[1]
@@ -867,7 +844,7 @@ def test_inference_callback_error_keeps_the_engines_refusal(aws: Stack):
 
 
 def _catalog_items(aws: Stack) -> list[dict]:
-    decide = json.loads(load("catalog_admin_decide")["body"])
+    decide = json.loads(load_event("catalog_admin_decide")["body"])
     items = [
         {"theme": "painting", "portraitId": pid, "status": "PENDING_REVIEW", "gender": "female", "ageBand": "adult"}
         for pid in decide["portraitIds"]
@@ -880,7 +857,7 @@ def _catalog_items(aws: Stack) -> list[dict]:
 
 def test_catalog_admin_list_signs_images_and_audio_and_counts(aws: Stack):
     first, second = _catalog_items(aws)
-    response = invoke("catalog_admin", load("catalog_admin_list"))
+    response = invoke("catalog_admin", load_event("catalog_admin_list"))
     assert response["statusCode"] == 200, response
     body = body_of(response)
     assert [i["portraitId"] for i in body["items"]] == [first["portraitId"], second["portraitId"]]
@@ -892,7 +869,7 @@ def test_catalog_admin_list_signs_images_and_audio_and_counts(aws: Stack):
 
 def test_catalog_admin_decide_records_the_operator_and_the_reason(aws: Stack):
     _catalog_items(aws)
-    event = load("catalog_admin_decide")
+    event = load_event("catalog_admin_decide")
     response = invoke("catalog_admin", event)
     assert response["statusCode"] == 200, response
     decided = body_of(response)["decided"]
@@ -906,7 +883,7 @@ def test_catalog_admin_decide_records_the_operator_and_the_reason(aws: Stack):
 def test_catalog_admin_refuses_a_token_outside_the_operators_group(aws: Stack):
     _catalog_items(aws)
     for name in ("catalog_admin_list", "catalog_admin_decide"):
-        event = load(name)
+        event = load_event(name)
         event["requestContext"]["authorizer"]["claims"].pop("cognito:groups")
         response = invoke("catalog_admin", event)
         assert response["statusCode"] == 403 and body_of(response)["error"] == "Forbidden"

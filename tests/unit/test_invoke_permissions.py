@@ -6,18 +6,15 @@ test passes."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gallery_local import template as tpl
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+from tests.conftest import load_template
 
 
 @pytest.fixture(scope="module")
 def resources() -> dict:
-    return tpl.sam_transform(tpl.load(TEMPLATE))["Resources"]
+    return tpl.sam_transform(load_template())["Resources"]
 
 
 def _function_of(value: object) -> str | None:
@@ -74,7 +71,7 @@ def test_every_rule_target_function_is_permitted(resources):
 def test_every_api_route_function_is_permitted(resources):
     api_functions = {
         logical
-        for logical, r in tpl.load(TEMPLATE)["Resources"].items()
+        for logical, r in load_template()["Resources"].items()
         if r["Type"] == "AWS::Serverless::Function"
         and any(e["Type"] == "Api" for e in (r["Properties"].get("Events") or {}).values())
     }

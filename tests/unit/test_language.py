@@ -16,17 +16,12 @@ import pytest
 
 from gallery import api, catalog_items, display, visits
 from gallery.errors import UnknownLanguage
-from tests.unit._functions import LambdaContext, function_module, load_event
+from tests.unit._functions import api_call, load_event
 
 BUCKET = "photos"
 AUDIO = "catalog/painting/mona-lisa.en.mp3"
 TOKEN = "Vw7-kQ2_xN9aLm4RtY8cBe3Hs6Jd1PfZ"
 REFUSED = 'language must be "ko" (한국어) or "en" (English).'
-
-
-def call(function_dir: str, event: dict) -> tuple[int, dict]:
-    response = function_module(function_dir).handler(copy.deepcopy(event), LambdaContext())
-    return response["statusCode"], json.loads(response["body"] or "{}")
 
 
 def create_event(**body: Any) -> dict:
@@ -91,7 +86,7 @@ def aws(aws_session, monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.parametrize(("body", "language"), [({}, "ko"), ({"language": "ko"}, "ko"), ({"language": "en"}, "en")])
 def test_create_visit_stores_the_language(aws: Any, body: dict, language: str):
     table, _ = aws
-    status, answer = call("create_visit", create_event(**body))
+    status, answer = api_call("create_visit", create_event(**body))
     assert status == 201 and answer["language"] == language
     item = table.get_item(Key={"visitId": answer["visitId"]})["Item"]
     assert item["language"] == language and item["status"] == visits.WAITING
@@ -101,14 +96,14 @@ def test_create_visit_stores_the_language(aws: Any, body: dict, language: str):
 def test_create_visit_refuses_another_language_and_writes_nothing(aws: Any, language: object):
     table, _ = aws
     # JSON null is not "no language": the tablet sent something, and something wrong.
-    status, answer = call("create_visit", create_event(language=language))
+    status, answer = api_call("create_visit", create_event(language=language))
     assert (status, answer) == (400, {"error": "UnknownLanguage", "message": REFUSED})
     assert table.scan()["Count"] == 0
 
 
 def test_the_sample_event_asks_for_english(aws: Any):
     assert json.loads(load_event("create_visit")["body"])["language"] == "en"
-    status, answer = call("create_visit", load_event("create_visit"))
+    status, answer = api_call("create_visit", load_event("create_visit"))
     assert status == 201 and answer["language"] == "en"
 
 
@@ -121,7 +116,7 @@ def test_new_visit_refuses_an_unknown_language_itself(aws: Any):
 
 def _done(table: Any, **fields: Any) -> dict:
     """A DONE visit of display 3 (the sample events' tablet) in English, with a live view token."""
-    status, created = call("create_visit", create_event(language="en"))
+    status, created = api_call("create_visit", create_event(language="en"))
     assert status == 201
     item = {
         **table.get_item(Key={"visitId": created["visitId"]})["Item"],
@@ -155,7 +150,9 @@ def _reads(visit: dict) -> dict[str, tuple[int, dict]]:
     viewer["requestContext"]["resourcePath"] = viewer["resource"]
     viewer["pathParameters"] = {"viewToken": TOKEN}
     viewer["headers"].pop("Authorization")
-    return {name: call("get_visit", event) for name, event in (("tablet", tablet), ("owner", owner), ("view", viewer))}
+    return {
+        name: api_call("get_visit", event) for name, event in (("tablet", tablet), ("owner", owner), ("view", viewer))
+    }
 
 
 def _signed(url: str) -> tuple[str, dict]:

@@ -14,15 +14,15 @@ from PIL import Image
 
 from gallery import images
 from gallery.errors import PhotoTooLarge, UnreadablePhoto
-from gallery_local import template as tpl
-from tests.odd_images import ROOT, grey16_ramp_png, mpo, peak_rss, png_rows, strip_png
+from tests.conftest import load_template
+from tests.odd_images import grey16_ramp_png, mpo, peak_rss, png_rows, strip_png
 
 MIB = 1024 * 1024
 
 
 def crop_face_memory_size() -> int:
     """CropFaceFunction's MemorySize in MiB, or the template's Globals default."""
-    template = tpl.load(ROOT / "template.yaml")
+    template = load_template()
     props = template["Resources"]["CropFaceFunction"]["Properties"]
     return int(props.get("MemorySize") or template["Globals"]["Function"]["MemorySize"])
 

@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-import yaml
+from tests.conftest import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL = json.loads(re.sub(r"\$\{\w+\}", "x", (ROOT / "statemachine" / "pipeline.asl.json").read_text()))
@@ -25,11 +25,7 @@ WAITING_ERRORS = {"States.Timeout", "InferenceFailed", "States.ALL", "States.Tas
 
 
 def _template_parameters() -> dict:
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)["Parameters"]
+    return load_template()["Parameters"]
 
 
 def state_seconds(state: dict, inference_timeout: int) -> float:

@@ -12,15 +12,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
-from gallery import runtime, sweeper, uploads, visits
-from tests.unit._functions import function_module
+from gallery import sweeper, uploads, visits
+from tests.conftest import load_template
+from tests.unit._functions import fresh_runtime, invoke, load_event
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL_TEXT = (ROOT / "statemachine" / "pipeline.asl.json").read_text()
 PIPELINE_TIMEOUT = json.loads(re.sub(r"\$\{\w+\}", "x", ASL_TEXT))["TimeoutSeconds"]
-VISITS = json.loads(json.dumps(cfn_yaml.load(str(ROOT / "template.yaml"))["Resources"]["VisitsTable"]["Properties"]))
+VISITS = load_template()["Resources"]["VisitsTable"]["Properties"]
 ROLE = "arn:aws:iam::123456789012:role/pipeline"
 T0 = datetime(2026, 11, 24, 14, 0, 0, tzinfo=timezone.utc)
 WAIT_DEADLINE = timedelta(seconds=uploads.UPLOAD_SECONDS + sweeper.UPLOAD_MARGIN_SECONDS)
@@ -200,28 +200,17 @@ def test_a_sweep_runs_as_of_its_scheduled_time_never_later_than_the_clock():
 
 def test_the_handler_on_the_sample_event_closes_an_abandoned_visit_quietly(aws, monkeypatch):
     table, _, _ = aws
-    event = json.loads((ROOT / "events" / "sweep_stuck_visits.json").read_text())
+    event = load_event("sweep_stuck_visits")
     scheduled = sweeper.parse_iso(event["time"])
     put(table, "walked-away", visits.WAITING, scheduled - WAIT_DEADLINE - MS)
     put(table, "still-here", visits.WAITING, scheduled - WAIT_DEADLINE)
     for name in ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED"):
         monkeypatch.setenv(name, "true")
-    runtime._client.cache_clear()
-    runtime._session.cache_clear()
-    runtime._tables.clear()
+    fresh_runtime()
     try:
-        out = function_module("sweep_stuck_visits").handler(event, _Context())
+        out = invoke("sweep_stuck_visits", event)
     finally:
-        runtime._client.cache_clear()
-        runtime._session.cache_clear()
-        runtime._tables.clear()
+        fresh_runtime()
     # No stuck visit: nothing published, no Slack post (neither is configured here).
     assert out == {"stuck": [], "abandoned": ["walked-away"], "unpublished": []}
     assert visits.get_visit(table, "still-here")["status"] == visits.WAITING
-
-
-class _Context:
-    function_name = "sweep"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:sweep"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"

@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
 from gallery.sweeper import STATUS_INDEX
 from gallery.visits import DISPLAY_INDEX, VIEW_INDEX
+from tests.conftest import TEMPLATE, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
 VENV_BIN = ROOT / ".venv" / "bin"
 SAM_VENV_BIN = ROOT / ".sam-venv" / "bin"
 REGION = "eu-west-1"
@@ -105,17 +104,6 @@ PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 # ---------------------------------------------------------------- helpers
 
 
-def plain(node: Any) -> Any:
-    """cfn-lint's YAML nodes as plain dicts, lists and scalars."""
-    if isinstance(node, dict):
-        return {str(k): plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [plain(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
-
-
 def offline_env(tmp_path: Path) -> dict[str, str]:
     """Environment for SAM CLI and cfn-lint: a region, no telemetry, a throwaway HOME,
     and no credentials, so that nothing can reach AWS."""
@@ -147,7 +135,7 @@ def run(cmd: list[str], env: dict[str, str], timeout: int = 120) -> subprocess.C
 
 @pytest.fixture(scope="module")
 def template() -> dict:
-    return plain(cfn_yaml.load(str(TEMPLATE)))
+    return load_template()
 
 
 @pytest.fixture(scope="module")

@@ -16,20 +16,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
+from tests.conftest import load_template
+from tests.unit._functions import invoke, load_event
 from tests.unit.test_handlers_events import (  # noqa: F401 - fixtures used by name
     _fresh_runtime_clients,
     aws,
     body_of,
-    invoke,
-    load,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 GLOBAL_ENV = {
     str(k): str(v)
-    for k, v in cfn_yaml.load(str(ROOT / "template.yaml"))["Globals"]["Function"]["Environment"]["Variables"].items()
+    for k, v in load_template()["Globals"]["Function"]["Environment"]["Variables"].items()
     if isinstance(v, str)
 }
 SOURCES = sorted((ROOT / "functions").glob("*/app.py")) + sorted((ROOT / "layers/gallery/python/gallery").glob("*.py"))
@@ -158,7 +157,7 @@ def test_without_the_template_setting_a_trace_would_hold_the_response() -> None:
 def test_create_visit_logs_no_part_of_the_presigned_post(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")  # the most a function could ever log
     capsys.readouterr()
-    response = invoke("create_visit", load("create_visit"))
+    response = invoke("create_visit", load_event("create_visit"))
     assert response["statusCode"] == 201, response
     fields = body_of(response)["upload"]["fields"]
     logged = "".join(capsys.readouterr())
