@@ -1,7 +1,8 @@
 """API Gateway, locally: the REST routes of template.yaml's Api events on loopback.
 
 Routes marked with the Cognito authorizer need a valid IdToken from the local user pool,
-verified like API Gateway does (signature against the pool's JWKS, issuer, audience, expiry).
+verified like API Gateway does (cognito_tokens: signature against the pool's JWKS, issuer,
+audience, expiry).
 Each request becomes an API Gateway proxy event for the real handler, invoked through Lambda."""
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import jwt
-
+from gallery_local.cognito_tokens import InvalidToken, PoolTokens, bearer
 from gallery_local.http_util import LoopbackService, QuietHandler
 
 
@@ -34,25 +34,11 @@ class Route:
         return m.groupdict() if m else None
 
 
-class CognitoVerifier:
-    """Checks IdTokens of the local user pool. The JWKS URL is the local moto server's; the
-    issuer is the AWS-style URL moto writes into tokens, so the two are separate settings."""
-
-    def __init__(self, jwks_url: str, issuer: str, client_id: str) -> None:
-        self.jwks = jwt.PyJWKClient(jwks_url)
-        self.issuer, self.client_id = issuer, client_id
-
-    def claims(self, token: str) -> dict:
-        key = self.jwks.get_signing_key_from_jwt(token)
-        claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=self.client_id, issuer=self.issuer)
-        if claims.get("token_use") != "id":
-            raise jwt.InvalidTokenError("not an IdToken")
-        return claims
-
-
 class LocalApi(LoopbackService):
-    def __init__(self, routes: list[Route], lambda_client: Any, verifier: CognitoVerifier, stage: str) -> None:
-        self.routes, self.lambda_client, self.verifier, self.stage = routes, lambda_client, verifier, stage
+    def __init__(self, routes: list[Route], lambda_client: Any, tokens: PoolTokens, client_id: str, stage: str) -> None:
+        self.routes, self.lambda_client, self.stage = routes, lambda_client, stage
+        # The authorizer takes the pool's IdTokens issued to the app client (aud = client id).
+        self.tokens, self.client_id = tokens, client_id
         super().__init__(_Handler)
 
     @property
@@ -67,11 +53,9 @@ class LocalApi(LoopbackService):
                 continue
             claims = None
             if route.authorized:
-                token = headers.get("authorization", "")
-                token = token[7:] if token.lower().startswith("bearer ") else token
                 try:
-                    claims = self.verifier.claims(token)
-                except (jwt.PyJWTError, ValueError):
+                    claims = self.tokens.claims(bearer(headers.get("authorization", "")), audience=self.client_id)
+                except InvalidToken:
                     return 401, {}, b'{"message":"Unauthorized"}'
             event = self._event(route, method, url, params, headers, body, claims)
             resp = self.lambda_client.invoke(FunctionName=route.function, Payload=json.dumps(event).encode())

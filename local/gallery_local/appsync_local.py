@@ -9,13 +9,15 @@ Authorization follows AppSync's multi-auth rules once `configure_auth` is called
 stack does at start): the request's mode is told by its headers (x-api-key: API key; an
 `AWS4-HMAC-SHA256` Authorization: IAM, whose signature and `appsync:GraphQL` permission on each
 field are checked against the signer's IAM policies; any other Authorization: a Cognito user
-pool JWT, verified against the pool's JWKS), and each
+pool JWT, verified against the pool's JWKS by cognito_tokens), and each
 top-level field allows the modes its directives name (the type's directives when the field has
 none, the default mode AWS_IAM when neither has any), with `cognito_groups` checked."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,9 +27,10 @@ from typing import Any
 
 import boto3
 import graphql
-import jwt
 
+from gallery import operators
 from gallery_local import signatures
+from gallery_local.cognito_tokens import ACCESS_TOKEN, ID_TOKEN, InvalidToken, PoolTokens, bearer
 from gallery_local.http_util import LoopbackService, QuietHandler
 from gallery_local.iam_local import session_credentials
 
@@ -57,6 +60,8 @@ DEFAULT_AUTH = AWS_IAM  # template.yaml: GraphQLApi AuthenticationType
 _MODE_DIRECTIVES = {"aws_api_key": API_KEY, "aws_iam": AWS_IAM, "aws_cognito_user_pools": COGNITO}
 NOT_AUTHORIZED = "You are not authorized to make this call."
 
+log = logging.getLogger(__name__)
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -72,19 +77,14 @@ class Identity:
     claims: dict = field(default_factory=dict)
 
     @property
-    def groups(self) -> list[str]:
-        groups = self.claims.get("cognito:groups") or []
-        return [groups] if isinstance(groups, str) else list(groups)
+    def groups(self) -> set[str]:
+        return operators.groups(self.claims)
 
 
 @dataclass
 class AuthConfig:
     api_key: str
-    jwks_url: str  # the local moto server's JWKS of the user pool
-    issuer: str  # the AWS-style issuer moto writes into tokens
-
-    def __post_init__(self) -> None:
-        self._jwks = jwt.PyJWKClient(self.jwks_url)
+    tokens: PoolTokens  # the user pool's JWTs (the stack's one verifier, shared with the API)
 
     def identity(self, headers: dict) -> Identity:
         """The caller of an HTTP request or of a real-time connection/start, from its headers."""
@@ -103,15 +103,20 @@ class AuthConfig:
             ):
                 raise Unauthorized("malformed SigV4 signature")
             return Identity(AWS_IAM)
-        token = auth[7:] if auth.lower().startswith("bearer ") else auth
+        # AppSync takes IdTokens and AccessTokens of the pool, whatever their app client.
         try:
-            key = self._jwks.get_signing_key_from_jwt(token)
-            claims = jwt.decode(token, key.key, algorithms=["RS256"], issuer=self.issuer, options={"verify_aud": False})
-        except (jwt.PyJWTError, ValueError) as e:
+            claims = self.tokens.claims(bearer(auth), token_uses=(ID_TOKEN, ACCESS_TOKEN))
+        except InvalidToken as e:
             raise Unauthorized(f"invalid token: {e}") from None
-        if claims.get("token_use") not in ("id", "access"):
-            raise Unauthorized("not a Cognito IdToken or AccessToken")
         return Identity(COGNITO, claims)
+
+
+def directive_argument(directive: graphql.DirectiveNode, name: str) -> Any:
+    """The value of a directive's argument (e.g. @aws_subscribe's mutations); None if absent."""
+    for arg in directive.arguments or []:
+        if arg.name.value == name:
+            return graphql.value_from_ast_untyped(arg.value)
+    return None
 
 
 def _directive_modes(node: Any) -> dict[str, list[str] | None] | None:
@@ -119,13 +124,8 @@ def _directive_modes(node: Any) -> dict[str, list[str] | None] | None:
     modes: dict[str, list[str] | None] = {}
     for d in getattr(node, "directives", None) or []:
         mode = _MODE_DIRECTIVES.get(d.name.value)
-        if mode is None:
-            continue
-        groups = None
-        for arg in d.arguments or []:
-            if arg.name.value == "cognito_groups":
-                groups = graphql.value_from_ast_untyped(arg.value)
-        modes[mode] = groups
+        if mode is not None:
+            modes[mode] = directive_argument(d, "cognito_groups")
     return modes or None
 
 
@@ -144,10 +144,17 @@ def authorized(identity: Identity | None, parent: graphql.GraphQLObjectType, fie
     return not groups or bool(set(groups) & set(identity.groups))
 
 
-def root_fields(document: graphql.DocumentNode, operation: graphql.OperationDefinitionNode) -> list:
-    """The top-level FieldNodes of an operation, fragments flattened."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, graphql.FragmentDefinitionNode)}
-    return flatten_fields(operation.selection_set, fragments)
+def fragments_of(document: graphql.DocumentNode) -> dict[str, graphql.FragmentDefinitionNode]:
+    """The document's named fragments, by name (what flatten_fields resolves spreads with)."""
+    return {d.name.value: d for d in document.definitions if isinstance(d, graphql.FragmentDefinitionNode)}
+
+
+def root_fields(
+    document: graphql.DocumentNode, operation: graphql.OperationDefinitionNode, fragments: dict | None = None
+) -> list:
+    """The top-level FieldNodes of an operation, fragments flattened (`fragments`: the
+    document's, when the caller has them already)."""
+    return flatten_fields(operation.selection_set, fragments_of(document) if fragments is None else fragments)
 
 
 def flatten_fields(selection_set: Any, fragments: dict) -> list:
@@ -162,6 +169,25 @@ def flatten_fields(selection_set: Any, fragments: dict) -> list:
     return out
 
 
+@dataclass
+class _Request:
+    """A parsed and validated HTTP operation (a query or a mutation)."""
+
+    document: graphql.DocumentNode
+    operation: graphql.OperationDefinitionNode
+    operation_name: str | None
+    parent: graphql.GraphQLObjectType  # Query or Mutation
+    fields: list  # its root FieldNodes, fragments flattened
+
+
+class _Answer(Exception):
+    """A step's final answer to the request (errors AppSync returns instead of executing)."""
+
+    def __init__(self, body: dict) -> None:
+        super().__init__(body)
+        self.body = body
+
+
 class LocalAppSync(LoopbackService):
     def __init__(
         self, schema_path: Path, aws_endpoint: str, displays_table: str, credentials: dict[str, str] | None = None
@@ -172,7 +198,9 @@ class LocalAppSync(LoopbackService):
         self.table = session.resource("dynamodb", endpoint_url=aws_endpoint).Table(displays_table)
         self.lock = threading.Lock()
         self.mutations: list[dict] = []  # every mutation result, in order (tests and the demo read it)
-        self._listeners: list[Callable[[str, dict, graphql.DocumentNode], None]] = []
+        # Subscribers of every mutation result, by the id subscribe() gave them.
+        self._listeners: dict[str, Callable[[str, dict, graphql.DocumentNode], None]] = {}
+        self._listener_ids = itertools.count(1)
         self.down = False  # True answers 503, to rehearse an AppSync outage
         self.auth: AuthConfig | None = None  # None: any credentials are accepted (see configure_auth)
         self.api_arn: str | None = None  # None: an IAM caller's SigV4 is checked for shape only
@@ -180,12 +208,12 @@ class LocalAppSync(LoopbackService):
         super().__init__(_Handler)
 
     def configure_auth(
-        self, api_key: str, jwks_url: str, issuer: str, api_arn: str | None = None, account_id: str | None = None
+        self, api_key: str, tokens: PoolTokens, api_arn: str | None = None, account_id: str | None = None
     ) -> None:
         """Enforce AppSync's multi-auth: the API key, Cognito JWTs of the pool, and SigV4. With
         api_arn, an IAM caller's signature is verified and it must be allowed appsync:GraphQL on
         each field it calls (signatures); without, a SigV4 header is only checked for shape."""
-        self.auth = AuthConfig(api_key, jwks_url, issuer)
+        self.auth = AuthConfig(api_key, tokens)
         self.api_arn, self.account_id = api_arn, account_id
 
     def check_iam(self, method: str, url: str, headers: dict, body: bytes) -> None:
@@ -238,34 +266,47 @@ class LocalAppSync(LoopbackService):
     def execute(
         self, query: str, variables: dict | None, identity: Identity | None = None, operation_name: str | None = None
     ) -> dict:
+        """One HTTP GraphQL request: parse and validate, authorise each root field, execute, and
+        hand a mutation's results to the subscribers. Returns the response body."""
+        try:
+            request = self._parse(query, operation_name)
+            self._authorise(request, identity)
+        except _Answer as answer:
+            return answer.body
+        out, data = self._execute(request, variables)
+        if request.operation.operation == graphql.OperationType.MUTATION and data:
+            self._fan_out(request, variables, data)
+        return out
+
+    def _parse(self, query: str, operation_name: str | None) -> _Request:
+        """The operation to run; _Answer with AppSync's errors for what cannot run over HTTP."""
         try:
             document = graphql.parse(query)
         except graphql.GraphQLError as e:
-            return {"errors": [e.formatted]}
+            raise _Answer({"errors": [e.formatted]}) from None
         errors = graphql.validate(self.schema, document)
         if errors:
-            return {"errors": [e.formatted for e in errors]}
+            raise _Answer({"errors": [e.formatted for e in errors]})
         op = graphql.get_operation_ast(document, operation_name)
         if op is None:
-            return {"errors": [{"message": "No operation to run (give operationName)."}]}
+            raise _Answer({"errors": [{"message": "No operation to run (give operationName)."}]})
         if op.operation == graphql.OperationType.SUBSCRIPTION:
-            return {
-                "errors": [
-                    {
-                        "errorType": "UnsupportedOperation",
-                        "message": "Subscriptions run over the real-time WebSocket endpoint, not over HTTP.",
-                    }
-                ]
-            }
+            message = "Subscriptions run over the real-time WebSocket endpoint, not over HTTP."
+            raise _Answer({"errors": [{"errorType": "UnsupportedOperation", "message": message}]})
         parent = self.schema.mutation_type if op.operation == graphql.OperationType.MUTATION else self.schema.query_type
+        return _Request(document, op, operation_name, parent, root_fields(document, op))
+
+    def _authorise(self, request: _Request, identity: Identity | None) -> None:
+        """_Answer unless the caller may call every root field. AppSync answers 200 with a
+        null field and an Unauthorized error per field it refuses."""
+        parent = request.parent
         denied = [
-            f
-            for f in root_fields(document, op)
-            if f.name.value != "__typename" and not authorized(identity, parent, f.name.value)
+            f for f in request.fields if f.name.value != "__typename" and not authorized(identity, parent, f.name.value)
         ]
-        if denied:
-            # AppSync answers 200 with a null field and an Unauthorized error per field.
-            return {
+        if not denied:
+            return
+        raise _Answer(
+            {
                 "data": {(f.alias or f.name).value: None for f in denied},
                 "errors": [
                     {
@@ -278,41 +319,56 @@ class LocalAppSync(LoopbackService):
                     for f in denied
                 ],
             }
+        )
+
+    def _execute(self, request: _Request, variables: dict | None) -> tuple[dict, dict | None]:
+        """The response body, and the data the resolvers returned."""
         result = graphql.execute(
             self.schema,
-            document,
+            request.document,
             root_value=self._root(),
             variable_values=variables or {},
-            operation_name=operation_name,
+            operation_name=request.operation_name,
         )
         out: dict[str, Any] = {"data": result.data}
         if result.errors:
             out["errors"] = [e.formatted for e in result.errors]
-        if op.operation == graphql.OperationType.MUTATION and result.data:
-            for node in root_fields(document, op):
-                value = result.data.get((node.alias or node.name).value)
-                if value is None:
-                    continue
-                # Which visit a publication was for: DisplayInput carries it, Display does not.
-                inputs = [v for v in (variables or {}).values() if isinstance(v, dict)]
-                visit_id = next((v["visitId"] for v in inputs if v.get("visitId")), None)
-                with self.lock:
-                    self.mutations.append({"field": node.name.value, "value": value, "visitId": visit_id})
-                # Listeners get the field's name (not its alias), its result as selected, and the
-                # document with the mutation's selection set (subscribers get only those fields).
-                for listener in list(self._listeners):
-                    try:
-                        listener(node.name.value, value, document)
-                    except Exception:  # noqa: BLE001 - one bad subscriber never fails a mutation
-                        pass
-        return out
+        return out, result.data
 
-    def subscribe(self, listener: Callable[[str, dict, graphql.DocumentNode], None]) -> None:
-        self._listeners.append(listener)
+    def _fan_out(self, request: _Request, variables: dict | None, data: dict) -> None:
+        """Record each mutation result and hand it to every subscriber. A subscriber that fails
+        is logged and skipped: one bad subscriber never fails a mutation or starves the others."""
+        # Which visit a publication was for: DisplayInput carries it, Display does not.
+        inputs = [v for v in (variables or {}).values() if isinstance(v, dict)]
+        visit_id = next((v["visitId"] for v in inputs if v.get("visitId")), None)
+        for node in request.fields:
+            value = data.get((node.alias or node.name).value)
+            if value is None:
+                continue
+            with self.lock:
+                self.mutations.append({"field": node.name.value, "value": value, "visitId": visit_id})
+            # Listeners get the field's name (not its alias), its result as selected, and the
+            # document with the mutation's selection set (subscribers get only those fields).
+            for subscription_id, listener in list(self._listeners.items()):
+                try:
+                    listener(node.name.value, value, request.document)
+                except Exception as e:  # noqa: BLE001 - logged; the mutation has succeeded
+                    # The field and the error only: the value is a visitor's result.
+                    log.warning(
+                        "subscriber %s failed on %s: %s: %s", subscription_id, node.name.value, type(e).__name__, e
+                    )
+
+    def subscribe(self, listener: Callable[[str, dict, graphql.DocumentNode], None]) -> str:
+        """Hand every mutation result to `listener`; the subscription's id (for logs)."""
+        subscription_id = f"{getattr(listener, '__qualname__', 'listener')}#{next(self._listener_ids)}"
+        self._listeners[subscription_id] = listener
+        return subscription_id
 
     def unsubscribe(self, listener: Callable) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+        """Stop handing results to `listener` (the callable, or the id subscribe() gave it)."""
+        for subscription_id, known in list(self._listeners.items()):
+            if listener == subscription_id or listener == known:
+                self._listeners.pop(subscription_id, None)
 
     def published_for(self, visit_id: str) -> list[dict]:
         """What was published for one visit (tests and the demo; no client can ask this)."""

@@ -35,7 +35,15 @@ import graphql
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from gallery_local.appsync_local import LocalAppSync, Unauthorized, authorized, flatten_fields, root_fields
+from gallery_local.appsync_local import (
+    LocalAppSync,
+    Unauthorized,
+    authorized,
+    directive_argument,
+    flatten_fields,
+    fragments_of,
+    root_fields,
+)
 
 SUBPROTOCOL = "graphql-ws"
 HEADER_SUBPROTOCOL_PREFIX = "header-"
@@ -297,7 +305,8 @@ class RealtimeServer:
         op = graphql.get_operation_ast(document, operation_name if isinstance(operation_name, str) else None)
         if op is None or op.operation != graphql.OperationType.SUBSCRIPTION:
             raise _Refused("UnsupportedOperation", "Only subscriptions can be started on the real-time endpoint.")
-        fields = [f for f in root_fields(document, op) if f.name.value != "__typename"]
+        fragments = fragments_of(document)
+        fields = [f for f in root_fields(document, op, fragments) if f.name.value != "__typename"]
         if len(fields) != 1:
             raise _Refused("UnsupportedOperation", "A subscription selects exactly one field.")
         node = fields[0]
@@ -306,7 +315,6 @@ class RealtimeServer:
         if isinstance(coerced, list):  # errors
             raise _Refused("GraphQLError", "; ".join(e.message for e in coerced))
         arguments = graphql.get_argument_values(field_def, node, coerced)
-        fragments = {d.name.value: d for d in document.definitions if isinstance(d, graphql.FragmentDefinitionNode)}
         return Subscription(
             id=sub_id,
             field_name=node.name.value,
@@ -323,9 +331,7 @@ class RealtimeServer:
         for name, fdef in (sub_type.fields if sub_type else {}).items():
             for d in fdef.ast_node.directives or []:
                 if d.name.value == "aws_subscribe":
-                    for arg in d.arguments or []:
-                        if arg.name.value == "mutations":
-                            out[name] = tuple(graphql.value_from_ast_untyped(arg.value) or ())
+                    out[name] = tuple(directive_argument(d, "mutations") or ())
         return out
 
     # ------------------------------------------------------------------ fan-out
@@ -336,11 +342,15 @@ class RealtimeServer:
         selected = _mutation_selection(document, field_name, value)
         for client in list(self._clients):
             for sub in list(client.subscriptions.values()):
-                if field_name not in sub.mutations or not _matches(sub.arguments, selected):
-                    continue
-                data = {sub.response_key: _project(sub.selection, selected, self.appsync.schema, sub.field_name)}
-                message = {"type": "data", "id": sub.id, "payload": {"data": data}}
-                asyncio.run_coroutine_threadsafe(_send_quietly(client.ws, message), self._loop)
+                try:
+                    if field_name not in sub.mutations or not _matches(sub.arguments, selected):
+                        continue
+                    data = {sub.response_key: _project(sub.selection, selected, self.appsync.schema, sub.field_name)}
+                    message = {"type": "data", "id": sub.id, "payload": {"data": data}}
+                    asyncio.run_coroutine_threadsafe(_send_quietly(client.ws, message), self._loop)
+                except Exception as e:  # noqa: BLE001 - the other subscriptions still get theirs
+                    # The subscription and the error only: the value is a visitor's result.
+                    log.warning("subscription %s failed on %s: %s: %s", sub.id, field_name, type(e).__name__, e)
 
 
 class _Refused(Exception):
@@ -375,10 +385,10 @@ async def _send_quietly(ws: ServerConnection, message: dict) -> None:
 
 def _mutation_selection(document: graphql.DocumentNode, field_name: str, value: dict) -> dict:
     """{field name: value} of what the mutation selected on `field_name` (aliases undone)."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, graphql.FragmentDefinitionNode)}
+    fragments = fragments_of(document)
     for op in document.definitions:
         if isinstance(op, graphql.OperationDefinitionNode) and op.operation == graphql.OperationType.MUTATION:
-            for node in root_fields(document, op):
+            for node in root_fields(document, op, fragments):
                 if node.name.value == field_name:
                     out = {}
                     for sel in flatten_fields(node.selection_set, fragments):

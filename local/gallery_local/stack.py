@@ -19,9 +19,10 @@ from moto.server import ThreadedMotoServer
 
 from gallery_local import lambda_env, moto_hooks
 from gallery_local import template as tpl
-from gallery_local.api_local import CognitoVerifier, LocalApi, Route
+from gallery_local.api_local import LocalApi, Route
 from gallery_local.appsync_local import LocalAppSync
 from gallery_local.bedrock_local import BedrockRuntime
+from gallery_local.cognito_tokens import PoolTokens
 from gallery_local.http_util import free_port
 from gallery_local.iam_local import LocalIam
 from gallery_local.polly_local import PollyLocal
@@ -111,8 +112,7 @@ class LocalStack:
         self.names.extra_attrs[("GraphQLApi", "GraphQLUrl")] = self.appsync.url
         self.appsync.configure_auth(
             api_key="da2-" + secrets.token_hex(13),
-            jwks_url=f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json",
-            issuer=f"https://cognito-idp.{tpl.REGION}.amazonaws.com/{self.user_pool_id}",
+            tokens=self.pool_tokens,
             api_arn=self.names.get_att("GraphQLApi", "Arn"),
             account_id=tpl.ACCOUNT,
         )
@@ -307,6 +307,12 @@ class LocalStack:
             idp.create_group(UserPoolId=props["UserPoolId"], GroupName=props["GroupName"])
         self.user_pool_id = self.names.ref("TabletUserPool")
         self.user_pool_client_id = self.names.ref("TabletUserPoolClient")
+        # The one verifier of the pool's JWTs, for the API's authorizer and AppSync alike: the
+        # JWKS is the local moto server's, the issuer the AWS-style URL moto writes into tokens.
+        self.pool_tokens = PoolTokens(
+            jwks_url=f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json",
+            issuer=f"https://cognito-idp.{tpl.REGION}.amazonaws.com/{self.user_pool_id}",
+        )
 
     def _set_function_environment(self) -> None:
         """What the Lambda service adds to each function's own variables: the runtime's
@@ -485,12 +491,9 @@ class LocalStack:
                 events.put_targets(Rule=rule, Targets=[{**target, **_delivery(ev)}])
 
     def _start_api(self) -> None:
-        verifier = CognitoVerifier(
-            jwks_url=f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json",
-            issuer=f"https://cognito-idp.{tpl.REGION}.amazonaws.com/{self.user_pool_id}",
-            client_id=self.user_pool_client_id,
-        )
-        self.api = LocalApi(self.routes, self.client("lambda"), verifier, self.parameters["Stage"]).start()
+        self.api = LocalApi(
+            self.routes, self.client("lambda"), self.pool_tokens, self.user_pool_client_id, self.parameters["Stage"]
+        ).start()
         self._shutdown.add(self.api.stop)
 
     # ------------------------------------------------------------------ what tablets and tests do
