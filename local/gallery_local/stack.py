@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,7 @@ class LocalStack:
         self.template = tpl.load(root / "template.yaml")
         self.names = tpl.LocalNames(self.settings.stack_name, self.template["Resources"])
         self._shutdown = Shutdown()
+        self._dynamodb = threading.local()  # table()'s DynamoDB resources, per thread
 
     # ------------------------------------------------------------------ life cycle
     def __enter__(self) -> LocalStack:
@@ -421,25 +423,21 @@ class LocalStack:
 
     def _create_endpoints(self) -> None:
         sm = self.client("sagemaker")
-        for logical in tpl.resources_of(self.template, "AWS::SageMaker::Model"):
-            props = self.props(logical)
-            sm.create_model(
-                ModelName=self.names.get_att(logical, "ModelName"),
-                PrimaryContainer=props["PrimaryContainer"],
-                ExecutionRoleArn=props["ExecutionRoleArn"],
-            )
-        for logical in tpl.resources_of(self.template, "AWS::SageMaker::EndpointConfig"):
-            props = self.props(logical)
-            sm.create_endpoint_config(
-                EndpointConfigName=self.names.get_att(logical, "EndpointConfigName"),
-                ProductionVariants=props["ProductionVariants"],
-                AsyncInferenceConfig=props["AsyncInferenceConfig"],
-            )
-        for logical in tpl.resources_of(self.template, "AWS::SageMaker::Endpoint"):
-            props = self.props(logical)
-            sm.create_endpoint(
-                EndpointName=self.names.get_att(logical, "EndpointName"), EndpointConfigName=props["EndpointConfigName"]
-            )
+        # Models, then their endpoint configs, then the endpoints: each named by its own name
+        # attribute (LocalNames), with the properties the API takes.
+        for resource_type, create, name_attr, properties in (
+            ("AWS::SageMaker::Model", sm.create_model, "ModelName", ("PrimaryContainer", "ExecutionRoleArn")),
+            (
+                "AWS::SageMaker::EndpointConfig",
+                sm.create_endpoint_config,
+                "EndpointConfigName",
+                ("ProductionVariants", "AsyncInferenceConfig"),
+            ),
+            ("AWS::SageMaker::Endpoint", sm.create_endpoint, "EndpointName", ("EndpointConfigName",)),
+        ):
+            for logical in tpl.resources_of(self.template, resource_type):
+                props = self.props(logical)
+                create(**{name_attr: self.names.get_att(logical, name_attr)}, **{k: props[k] for k in properties})
         # The endpoints read their input, write their output and notify with the model's role.
         model = next(iter(tpl.resources_of(self.template, "AWS::SageMaker::Model")))
         self.endpoints = AsyncEndpoints(
@@ -511,11 +509,20 @@ class LocalStack:
         return self.names.name("PhotoBucket")
 
     def table(self, logical_id: str) -> Any:
-        return (
-            boto3.session.Session()
-            .resource("dynamodb", endpoint_url=self.endpoint, region_name=tpl.REGION)
-            .Table(self.names.name(logical_id))
-        )
+        """A DynamoDB Table of the stack, signed with the credentials of the caller's environment.
+
+        A boto3 session and its resource take ~100 ms to build, and neither is thread-safe, so
+        each thread keeps one resource per set of credentials (a Lambda sandbox's thread signs
+        with its role, anywhere else with the local operator's) and hands out Tables of it."""
+        resources: dict[str | None, Any] | None = getattr(self._dynamodb, "by_key_id", None)
+        if resources is None:
+            resources = self._dynamodb.by_key_id = {}
+        key_id = os.environ.get("AWS_ACCESS_KEY_ID")
+        if key_id not in resources:
+            resources[key_id] = boto3.session.Session().resource(
+                "dynamodb", endpoint_url=self.endpoint, region_name=tpl.REGION
+            )
+        return resources[key_id].Table(self.names.name(logical_id))
 
     def tablet_token(self, display_id: int | str) -> str:
         """Sign in as the tablet of one display (created on first use) and return its IdToken."""
