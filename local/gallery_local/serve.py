@@ -13,6 +13,7 @@ import json
 import mimetypes
 import signal
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
@@ -28,6 +29,7 @@ DISPLAYS = range(1, 9)
 OPERATOR_USER = "operator"
 OPERATOR_PASSWORD = "Local-operator-1234"  # noqa: S105 - local user pool only
 OPERATORS_GROUP = "operators"
+RETENTION_PARAMETER = "ResultRetentionDays"  # template.yaml: days S3 keeps a visitor's result
 DEFAULT_PORT = 8000
 # The AWS console's page of one Step Functions execution.
 AWS_EXECUTION_URL = "https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{arn}"
@@ -54,26 +56,59 @@ class Urls:
         }
 
 
-def config_from_outputs(outputs: dict[str, str], region: str, retention_days: int = 7) -> dict:
-    """The pages' config.json for a deployed stack, from its CloudFormation Outputs."""
+def pages_config(
+    *,
+    region: str,
+    api_url: str,
+    graphql_url: str,
+    realtime_url: str,
+    api_key: str,
+    cognito_endpoint: str,
+    user_pool_id: str,
+    client_id: str,
+    retention_days: int,
+    execution_url: str,
+) -> dict:
+    """The pages' config.json, the same keys for the local stack and for a deployed one."""
     return {
         "region": region,
-        "apiUrl": outputs["ApiUrl"].rstrip("/"),
-        "graphqlUrl": outputs["GraphQLUrl"],
-        "realtimeUrl": outputs.get("GraphQLRealtimeUrl")
-        or outputs["GraphQLUrl"].replace("https://", "wss://").replace("appsync-api", "appsync-realtime-api"),
-        "apiKey": outputs["GraphQLApiKey"],
-        "cognito": {
-            "region": region,
-            "endpoint": f"https://cognito-idp.{region}.amazonaws.com/",
-            "userPoolId": outputs["UserPoolId"],
-            "clientId": outputs["UserPoolClientId"],
-        },
+        "apiUrl": api_url,
+        "graphqlUrl": graphql_url,
+        "realtimeUrl": realtime_url,
+        "apiKey": api_key,
+        "cognito": {"region": region, "endpoint": cognito_endpoint, "userPoolId": user_pool_id, "clientId": client_id},
         "displays": "1-8",
         "retentionDays": retention_days,
         "pollSeconds": 10,
-        "executionUrl": AWS_EXECUTION_URL,
+        "executionUrl": execution_url,
     }
+
+
+def retention_days(parameters: Mapping[str, str | None], template: dict | None = None) -> int:
+    """Days a visitor's result is kept (the pages tell the visitor): the stack's
+    ResultRetentionDays parameter, or template.yaml's Default where the stack leaves it unset."""
+    value = parameters.get(RETENTION_PARAMETER)
+    if value in (None, ""):
+        template = template if template is not None else tpl.load(ROOT / "template.yaml")
+        value = template["Parameters"][RETENTION_PARAMETER]["Default"]
+    return int(value)
+
+
+def config_from_outputs(outputs: dict[str, str], region: str, parameters: Mapping[str, str | None]) -> dict:
+    """The pages' config.json for a deployed stack, from its CloudFormation Outputs and Parameters."""
+    return pages_config(
+        region=region,
+        api_url=outputs["ApiUrl"].rstrip("/"),
+        graphql_url=outputs["GraphQLUrl"],
+        realtime_url=outputs.get("GraphQLRealtimeUrl")
+        or outputs["GraphQLUrl"].replace("https://", "wss://").replace("appsync-api", "appsync-realtime-api"),
+        api_key=outputs["GraphQLApiKey"],
+        cognito_endpoint=f"https://cognito-idp.{region}.amazonaws.com/",
+        user_pool_id=outputs["UserPoolId"],
+        client_id=outputs["UserPoolClientId"],
+        retention_days=retention_days(parameters),
+        execution_url=AWS_EXECUTION_URL,
+    )
 
 
 class Serve:
@@ -127,23 +162,20 @@ class Serve:
 
     # ------------------------------------------------------------------ what the pages read
     def config(self) -> dict:
-        return {
-            "region": tpl.REGION,
-            "apiUrl": self.stack.api.url,
-            "graphqlUrl": self.stack.appsync.url,
-            "realtimeUrl": self.realtime.url,
-            "apiKey": self.api_key,
-            "cognito": {
-                "region": tpl.REGION,
-                "endpoint": f"{self.stack.endpoint}/",
-                "userPoolId": self.stack.user_pool_id,
-                "clientId": self.stack.user_pool_client_id,
-            },
-            "displays": "1-8",
-            "retentionDays": int(self.stack.parameters.get("ResultRetentionDays", 7)),
-            "pollSeconds": 10,
-            "executionUrl": "/execution?arn={arn}",
-        }
+        stack = self.stack
+        return pages_config(
+            region=tpl.REGION,
+            api_url=stack.api.url,
+            graphql_url=stack.appsync.url,
+            realtime_url=self.realtime.url,
+            api_key=self.api_key,
+            cognito_endpoint=f"{stack.endpoint}/",
+            user_pool_id=stack.user_pool_id,
+            client_id=stack.user_pool_client_id,
+            # What the results bucket's lifecycle rule was created with (the same Ref).
+            retention_days=retention_days(stack.parameters, stack.template),
+            execution_url="/execution?arn={arn}",
+        )
 
     def banner(self) -> str:
         pages = self.urls.pages
@@ -312,7 +344,7 @@ def _aws(stack_name: str, write_config: str | None, port: int) -> int:
     stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     params = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
-    config = config_from_outputs(outputs, region, int(params.get("ResultRetentionDays") or 7))
+    config = config_from_outputs(outputs, region, params)
     text = json.dumps(config, indent=1) + "\n"
     if write_config:
         Path(write_config).write_text(text)
