@@ -69,6 +69,14 @@ def one_visit(stack, tablet: Tablet, photo: bytes, theme: str) -> dict:
     }
 
 
+def sequential_visits(stack, tablet: Tablet, photo: bytes, visits: int) -> list[dict]:
+    """`visits` visits one after another, after 3 warm-up visits (the first requests pay for
+    imports and model loading)."""
+    for i in range(3):
+        one_visit(stack, tablet, photo, THEMES[i % 4])
+    return [one_visit(stack, tablet, photo, THEMES[i % 4]) for i in range(visits)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--visits", type=int, default=20)
@@ -80,9 +88,7 @@ def main() -> None:
     with LocalStack(Settings(inference_timeout_seconds=60)) as stack:
         demo_catalog.build(stack)
         tablets = [Tablet(stack, d) for d in range(1, 9)]
-        for i in range(3):  # warm-up: first requests pay for imports and model loading
-            one_visit(stack, tablets[0], photo, THEMES[i % 4])
-        runs = [one_visit(stack, tablets[0], photo, THEMES[i % 4]) for i in range(args.visits)]
+        runs = sequential_visits(stack, tablets[0], photo, args.visits)
 
         # Eight tablets polling four times a second would cost the one local process more CPU
         # than the visits themselves; completion is read from the visit records anyway.
@@ -97,14 +103,15 @@ def main() -> None:
     # What IAM enforcement costs: the same sequential visits on a stack that checks nothing.
     with LocalStack(Settings(inference_timeout_seconds=60, enforce_iam=False)) as open_stack:
         demo_catalog.build(open_stack)
-        tablet = Tablet(open_stack, 1)
-        for i in range(3):
-            one_visit(open_stack, tablet, photo, THEMES[i % 4])
-        unchecked = [one_visit(open_stack, tablet, photo, THEMES[i % 4])["e2e"] for i in range(args.visits)]
+        unchecked = [r["e2e"] for r in sequential_visits(open_stack, Tablet(open_stack, 1), photo, args.visits)]
 
     e2e = [r["e2e"] for r in runs]
     p50 = statistics.median(e2e)
     overhead = [1 - r["engine"] / r["e2e"] for r in runs]
+
+    def p50_ms(key: str) -> str:
+        return f"{statistics.median(r[key] for r in runs) * 1000:.0f} ms"
+
     rows = [
         ("end-to-end p50", f"{p50:.2f} s", "< 2 s"),
         ("end-to-end p95", f"{pct(e2e, 0.95):.2f} s", ""),
@@ -113,15 +120,11 @@ def main() -> None:
             f"{statistics.median(r['observed'] for r in runs):.2f} s",
             "",
         ),
-        ("CropFace p50", f"{statistics.median(r['crop'] for r in runs) * 1000:.0f} ms", ""),
-        ("ChoosePortrait p50", f"{statistics.median(r['portrait'] for r in runs) * 1000:.0f} ms", ""),
-        ("SwapFace (invoke to callback) p50", f"{statistics.median(r['swap'] for r in runs) * 1000:.0f} ms", ""),
-        ("RestoreFace (invoke to callback) p50", f"{statistics.median(r['restore'] for r in runs) * 1000:.0f} ms", ""),
-        (
-            "face engine time p50 (detect + swap + restore)",
-            f"{statistics.median(r['engine'] for r in runs) * 1000:.0f} ms",
-            "",
-        ),
+        ("CropFace p50", p50_ms("crop"), ""),
+        ("ChoosePortrait p50", p50_ms("portrait"), ""),
+        ("SwapFace (invoke to callback) p50", p50_ms("swap"), ""),
+        ("RestoreFace (invoke to callback) p50", p50_ms("restore"), ""),
+        ("face engine time p50 (detect + swap + restore)", p50_ms("engine"), ""),
         ("orchestration overhead, median share", f"{statistics.median(overhead) * 100:.0f} %", "< 20 %"),
         ("8 visits at once: all DONE", f"{statuses.count('DONE')}/8", "8/8"),
         ("8 visits at once: time until the last is DONE", f"{concurrent_all:.2f} s", ""),

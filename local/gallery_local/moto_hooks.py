@@ -760,27 +760,37 @@ def _invoke_endpoint_async(self: SageMakerRuntimeResponse) -> Any:
 
 _installed = False
 
-# What moto had before install(), for the canary tests.
+# Every patch: (owner, attribute, replacement). One list, so that what install() replaces and
+# what ORIGINALS keeps for the canary tests never drift apart.
+_PATCHES: list[tuple[Any, str, Any]] = [
+    (LambdaFunction, "_invoke_lambda", _invoke_lambda),
+    (Rule, "send_to_targets", _send_to_targets),
+    (StepFunctionResponse, "send_task_failure", _send_task_failure),
+    (StepFunctionResponse, "send_task_success", _send_task_success),
+    (LambdaBackend, "send_sns_message", _send_sns_message),
+    (DynamoHandler, "update_item", _update_item),
+    (S3Response, "copy_object", _copy_object),
+    (Environment, "set_stop", _set_stop),
+    (Environment, "set_error", _set_error),
+    (BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect_execution_status),
+    (StepFunctionsParserBackend, "_get_executions", _get_executions),
+    (StateTaskServiceCallback, "_evaluate_with_timeout", _evaluate_with_timeout),
+    *((module, "boto_client_for", _cached_boto_client_for) for module in _TASK_CLIENT_MODULES),
+    (AmazonStateLanguageParser, "parse", staticmethod(_parse)),
+    (DomainDispatcherApplication, "get_backend_for_host", _get_backend_for_host),
+    (RekognitionResponse, "detect_faces", _detect_faces),  # moto has none (a canary says when it does)
+    (SageMakerRuntimeResponse, "invoke_endpoint_async", _invoke_endpoint_async),
+]
+
+
+def _patch_name(owner: Any, attribute: str) -> str:
+    """ "Class.attribute", or "module.attribute" by the module's last name."""
+    return f"{owner.__name__.rsplit('.', 1)[-1]}.{attribute}"
+
+
+# What moto had before install(), for the canary tests (None: moto had nothing by that name).
 ORIGINALS = {
-    "LambdaFunction._invoke_lambda": LambdaFunction._invoke_lambda,
-    "Rule.send_to_targets": Rule.send_to_targets,
-    "StepFunctionResponse.send_task_failure": StepFunctionResponse.send_task_failure,
-    "StepFunctionResponse.send_task_success": StepFunctionResponse.send_task_success,
-    "LambdaBackend.send_sns_message": LambdaBackend.send_sns_message,
-    "DynamoHandler.update_item": DynamoHandler.update_item,
-    "S3Response.copy_object": S3Response.copy_object,
-    "Environment.set_error": Environment.set_error,
-    "BaseExecutionWorkerCommunication._reflect_execution_status": (
-        BaseExecutionWorkerCommunication._reflect_execution_status
-    ),
-    "StepFunctionsParserBackend._get_executions": StepFunctionsParserBackend._get_executions,
-    "StateTaskServiceCallback._evaluate_with_timeout": StateTaskServiceCallback._evaluate_with_timeout,
-    "lambda_eval_utils.boto_client_for": lambda_eval_utils.boto_client_for,
-    "state_task_service_dynamodb.boto_client_for": state_task_service_dynamodb.boto_client_for,
-    "AmazonStateLanguageParser.parse": AmazonStateLanguageParser.parse,
-    "DomainDispatcherApplication.get_backend_for_host": DomainDispatcherApplication.get_backend_for_host,
-    "RekognitionResponse.detect_faces": getattr(RekognitionResponse, "detect_faces", None),
-    "SageMakerRuntimeResponse.invoke_endpoint_async": SageMakerRuntimeResponse.invoke_endpoint_async,
+    **{_patch_name(owner, attribute): getattr(owner, attribute, None) for owner, attribute, _ in _PATCHES},
     **moto_iam_hooks.ORIGINALS,
 }
 
@@ -790,24 +800,8 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    LambdaFunction._invoke_lambda = _invoke_lambda
-    Rule.send_to_targets = _send_to_targets
-    StepFunctionResponse.send_task_failure = _send_task_failure
-    StepFunctionResponse.send_task_success = _send_task_success
-    LambdaBackend.send_sns_message = _send_sns_message
-    DynamoHandler.update_item = _update_item
-    S3Response.copy_object = _copy_object
-    Environment.set_stop = _set_stop
-    Environment.set_error = _set_error
-    BaseExecutionWorkerCommunication._reflect_execution_status = _reflect_execution_status
-    StepFunctionsParserBackend._get_executions = _get_executions
-    StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout
-    for module in _TASK_CLIENT_MODULES:
-        module.boto_client_for = _cached_boto_client_for
-    AmazonStateLanguageParser.parse = staticmethod(_parse)
-    DomainDispatcherApplication.get_backend_for_host = _get_backend_for_host
-    RekognitionResponse.detect_faces = _detect_faces
-    SageMakerRuntimeResponse.invoke_endpoint_async = _invoke_endpoint_async
+    for owner, attribute, replacement in _PATCHES:
+        setattr(owner, attribute, replacement)
     moto_iam_hooks.install()
     _installed = True
 
