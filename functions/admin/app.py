@@ -6,6 +6,8 @@ checks displayId before any route runs."""
 
 from __future__ import annotations
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from gallery import api, display, operators
 from gallery.errors import BadRequest
 from gallery.runtime import client, credentials, logger, region, setting, table, tracer
@@ -34,5 +36,5 @@ def refresh_display(display_id: str) -> dict:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -11,15 +11,22 @@ the "operators" group (403 otherwise)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gallery import THEMES, api, catalog_items, catalog_review, display, visits
+from gallery.contracts import CatalogDecisionRequest, CatalogListResponse
 from gallery.runtime import client, logger, setting, table, tracer
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 app = api.resolver(operators_only=True)
 
 
-def _with_urls(s3: object, bucket: str, item: dict) -> dict:
+def _with_urls(s3: S3Client, bucket: str, item: dict) -> dict:
     view = visits.plain(item)
     # Signing is local (no S3 call); the role's s3:GetObject on catalog/* is what makes them work.
     if view.get("key"):
@@ -32,7 +39,7 @@ def _with_urls(s3: object, bucket: str, item: dict) -> dict:
 
 
 @app.get("/admin/catalog")
-def list_catalog() -> dict:
+def list_catalog() -> CatalogListResponse:
     params = app.current_event.query_string_parameters or {}
     theme = catalog_review.theme_of(params.get("theme"))
     catalog = table("CATALOG_TABLE")
@@ -47,7 +54,11 @@ def list_catalog() -> dict:
 
 @app.post("/admin/catalog/decisions")
 def decide() -> Response:
-    body = api.json_object(app.current_event, theme=str, portraitIds=list, decision=str, reason=str)
+    # json_object checked the type of each field the body has; decide checks their values.
+    body = cast(
+        CatalogDecisionRequest,
+        api.json_object(app.current_event, theme=str, portraitIds=list, decision=str, reason=str),
+    )
     claims = api.claims(app.current_event)
     by = str(claims.get("cognito:username") or claims.get("sub") or "")
     catalog = table("CATALOG_TABLE")
@@ -74,5 +85,5 @@ def decide() -> Response:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

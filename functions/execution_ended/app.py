@@ -4,16 +4,21 @@ operators are told. This is the backstop for what the state machine cannot catch
 (States.Runtime, the execution's own timeout, a stop, a failing MarkFailed)."""
 
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gallery import event_metrics, outcome, slack, visits
+from gallery.contracts import ExecutionEndedResult
 from gallery.runtime import logger, metrics, setting, table, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
-    detail = event.get("detail") or {}
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: LambdaContext) -> ExecutionEndedResult:
+    # contracts.ExecutionStatusChangeDetail; execution_ended reads it as loosely as it must.
+    detail = event.detail
     ended = outcome.execution_ended(table("VISITS_TABLE"), detail)
     if ended is None:
         logger.info("execution ended; its visit needs nothing", extra={"status": detail.get("status")})

@@ -6,7 +6,12 @@
 - GET /views/{viewToken}: a phone that scanned the wall's QR code views the portrait while the
   token lasts; the answer holds what the wall shows and no visit id."""
 
+from typing import TypeVar
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from gallery import api, display, keys, operators, privacy, visits
+from gallery.contracts import ViewerView, VisitView
 from gallery.errors import Forbidden, VisitNotFound
 from gallery.runtime import client, logger, setting, table, tracer
 
@@ -17,7 +22,10 @@ LINK_EXPIRED = "This link has expired. The private link from the tablet still wo
 OTHER_DISPLAY = "A tablet can read only the visits of its own display."
 
 
-def _with_media(visit: dict, view: dict, key: str) -> dict:
+View = TypeVar("View", VisitView, ViewerView)
+
+
+def _with_media(visit: dict, view: View, key: str) -> View:
     """The view with presigned URLs of the portrait (`key`) and of the story's audio, when DONE."""
     if visit.get("status") == visits.DONE:
         view["imageUrl"] = display.image_url(client("s3"), setting("PHOTO_BUCKET"), key)
@@ -36,7 +44,7 @@ def _visit(visit_id: str) -> dict:
 
 
 @app.get("/visits/<visit_id>")
-def read_for_tablet(visit_id: str) -> dict:
+def read_for_tablet(visit_id: str) -> VisitView:
     visit = _visit(visit_id)
     claims = api.claims(app.current_event)
     if not operators.is_operator(claims) and str(claims.get("custom:displayId") or "") != visit["displayId"]:
@@ -45,17 +53,17 @@ def read_for_tablet(visit_id: str) -> dict:
 
 
 @app.get("/visits/<visit_id>/owner")
-def read_for_owner(visit_id: str) -> dict:
+def read_for_owner(visit_id: str) -> VisitView:
     visit = _visit(visit_id)
     secret = privacy.owner_secret(app.current_event.headers.get("Authorization"))
     if not visits.is_owner(visit, secret):
         raise Forbidden(privacy.NOT_OWNER)
-    view = {**visits.public_view(visit), "owner": True}
+    view: VisitView = {**visits.public_view(visit), "owner": True}
     return _with_media(visit, view, visit.get("resultKey") or keys.result_key(visit_id))
 
 
 @app.get("/views/<view_token>")
-def read_for_viewer(view_token: str) -> dict:
+def read_for_viewer(view_token: str) -> ViewerView:
     visit = visits.by_view_token(table("VISITS_TABLE"), view_token)
     if visit is None:
         raise VisitNotFound(LINK_EXPIRED)
@@ -64,5 +72,5 @@ def read_for_viewer(view_token: str) -> dict:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -2,16 +2,21 @@
 
 import json
 
+from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from gallery import inference
+from gallery.contracts import AsyncInferenceNotification, CallbackResults
 from gallery.runtime import client, logger, setting, table, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+@event_source(data_class=SNSEvent)
+def handler(event: SNSEvent, context: LambdaContext) -> CallbackResults:
     results = []
-    for record in event.get("Records", []):
-        message = json.loads(record["Sns"]["Message"])
+    for record in event.records:
+        message: AsyncInferenceNotification = json.loads(record.sns.message)
         result = inference.callback(
             client("s3"),
             client("stepfunctions"),

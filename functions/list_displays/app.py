@@ -1,5 +1,7 @@
 """GET /displays: what every display shows now (the wall polls this besides its subscription)."""
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from gallery import api, display
 from gallery.runtime import client, logger, setting, table, tracer
 
@@ -13,5 +15,5 @@ def read() -> dict:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

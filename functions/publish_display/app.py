@@ -1,13 +1,16 @@
 """Tell the visit's display what to show (AppSync mutation publishResult)."""
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from gallery import display, event_metrics, visits
+from gallery.contracts import PublishDisplayInput, PublishDisplayOutput
 from gallery.runtime import client, credentials, logger, metrics, region, setting, table, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: PublishDisplayInput, context: LambdaContext) -> PublishDisplayOutput:
     logger.set_correlation_id(event["visit"]["visitId"])
     if event["status"] == visits.DONE:
         # Counted before the wall is told: a display outage must not hide a finished visit.

@@ -1,13 +1,16 @@
 """MarkRejected / MarkFailed: record why a visit did not become a portrait."""
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from gallery import event_metrics, keys, outcome
+from gallery.contracts import RecordedOutcome, RecordOutcomeInput
 from gallery.runtime import client, logger, metrics, setting, table, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: RecordOutcomeInput, context: LambdaContext) -> RecordedOutcome:
     try:
         logger.set_correlation_id(keys.parse_upload_key(event["key"])[1])
     except keys.KeyOutsideUploads:

@@ -5,15 +5,20 @@ quietly (gallery/sweeper.py says why)."""
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gallery import display, slack, sweeper
+from gallery.contracts import SweepResult
 from gallery.runtime import client, credentials, logger, metrics, region, setting, table, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: LambdaContext) -> SweepResult:
+    # A "Scheduled Event" (its detail is contracts.ScheduledEventDetail, empty): the sweep runs as of its time.
     result = sweeper.sweep(table("VISITS_TABLE"), client("stepfunctions"), sweeper.as_of(event.get("time")))
     metrics.add_metric(name="VisitsFailed", unit=MetricUnit.Count, value=len(result["stuck"]))
     metrics.add_metric(name="VisitsAbandoned", unit=MetricUnit.Count, value=len(result["abandoned"]))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+from gallery.contracts import SlackPayload
+
 STATE_ICON = {"ALARM": ":rotating_light:", "OK": ":white_check_mark:", "INSUFFICIENT_DATA": ":grey_question:"}
 # A Slack message stays readable; CloudWatch's reason can list many datapoints.
 MAX_REASON = 500
@@ -38,7 +40,7 @@ def _metric(trigger: dict) -> str | None:
     return expressions[0] if expressions else None
 
 
-def message(sns_message: str, subject: str | None = None) -> dict:
+def message(sns_message: str, subject: str | None = None) -> SlackPayload:
     """The Slack payload for one SNS message on the alarm topic. Anything that is not a
     CloudWatch alarm notification is posted as its subject and first characters, so a test
     publish or a new kind of notification is seen, not dropped."""

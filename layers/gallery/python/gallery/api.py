@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from gallery import catalog_items, operators
@@ -81,7 +82,7 @@ def language(body: Mapping[str, Any]) -> str:
 PATH_IDS: dict[str, Callable[[object], str]] = {"visitId": visit_id, "displayId": display_id}
 
 
-def path_ids(event: BaseProxyEvent) -> dict[str, str]:
+def path_ids(event: APIGatewayProxyEvent) -> dict[str, str]:
     """Every known id in the event's path parameters, checked; BadRequest for the first bad one."""
     params = event.path_parameters or {}
     return {name: check(params[name]) for name, check in PATH_IDS.items() if name in params}
@@ -99,7 +100,7 @@ def json_object(event: BaseProxyEvent, **fields: type) -> dict[str, Any]:
     if raw is None or raw == "":
         return {}
     try:
-        body = json.loads(event.decoded_body)
+        body = json.loads(event.decoded_body or "")  # not None: the body is not
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise BadRequest(NOT_JSON) from None
     if not isinstance(body, dict):

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from gallery.errors import GalleryError
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock import BedrockClient
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 MAX_SEED = 4294967294
 STABILITY_RATIOS = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
@@ -111,7 +115,7 @@ def parse_image_response(model_id: str, body: dict) -> tuple[bytes, str]:
 
 
 def generate(
-    runtime: Any, model_id: str, prompt: str, negative_prompt: str, size: dict, seed: int
+    runtime: BedrockRuntimeClient, model_id: str, prompt: str, negative_prompt: str, size: dict, seed: int
 ) -> tuple[bytes, str]:
     """One portrait through InvokeModel. Filtered for a content filter; other ClientErrors
     (throttling, not ready, unavailable) go to the caller, which retries them."""
@@ -128,7 +132,7 @@ def generate(
     return parse_image_response(model_id, json.loads(resp["body"].read()))
 
 
-def check_model(bedrock: Any, model_id: str) -> None:
+def check_model(bedrock: BedrockClient, model_id: str) -> None:
     """Refuse a model that is not ACTIVE before anything is spent, naming the active ones."""
     base = base_model(model_id)
     family(model_id)
@@ -136,14 +140,15 @@ def check_model(bedrock: Any, model_id: str) -> None:
         details = bedrock.get_foundation_model(modelIdentifier=base)["modelDetails"]
     except ClientError as e:
         raise ModelUnavailable(f"{model_id} is not available here: {e.response['Error'].get('Message', '')}") from None
-    status = (details.get("modelLifecycle") or {}).get("status", "ACTIVE")
+    lifecycle = details.get("modelLifecycle")
+    status = lifecycle["status"] if lifecycle else "ACTIVE"
     if status != "ACTIVE":
         active = active_image_models(bedrock)
         names = ", ".join(active) or "none found"
         raise ModelUnavailable(f"{model_id} is {status}; active image models here: {names}.")
 
 
-def active_image_models(bedrock: Any) -> list[str]:
+def active_image_models(bedrock: BedrockClient) -> list[str]:
     try:
         models = bedrock.list_foundation_models(byOutputModality="IMAGE")["modelSummaries"]
     except ClientError:
@@ -154,6 +159,7 @@ def active_image_models(bedrock: Any) -> list[str]:
             family(m["modelId"])
         except ModelUnavailable:
             continue
-        if (m.get("modelLifecycle") or {}).get("status", "ACTIVE") == "ACTIVE":
+        lifecycle = m.get("modelLifecycle")
+        if not lifecycle or lifecycle["status"] == "ACTIVE":
             out.append(m["modelId"])
     return sorted(out)

@@ -11,12 +11,22 @@ import datetime as dt
 import hashlib
 import io
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from PIL import Image
 
 from gallery import bedrock_images, catalog_items, catalog_plan, portrait_review, stories
+from gallery.contracts import CatalogModels, GeneratedItem, PlannedItem, ReviewedItem
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock import BedrockClient
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_polly import PollyClient
+    from mypy_boto3_polly.literals import EngineType, VoiceIdType
+    from mypy_boto3_rekognition import RekognitionClient
+    from mypy_boto3_s3 import S3Client
 
 # Bedrock's answers that mean "not now": the workflow retries them with backoff and jitter.
 BUSY = {
@@ -26,7 +36,7 @@ BUSY = {
     "ModelTimeoutException",
     "ServiceQuotaExceededException",
 }
-VOICES = {"ko": ("Seoyeon", "neural"), "en": ("Joanna", "neural")}
+VOICES: dict[str, tuple[VoiceIdType, EngineType]] = {"ko": ("Seoyeon", "neural"), "en": ("Joanna", "neural")}
 
 
 class ModelBusy(Exception):
@@ -42,7 +52,7 @@ def seed_of(portrait_id: str) -> int:
     return int(hashlib.sha256(portrait_id.encode()).hexdigest(), 16) % (bedrock_images.MAX_SEED + 1)
 
 
-def check_models(bedrock: Any, image_model: str, text_model: str) -> dict:
+def check_models(bedrock: BedrockClient, image_model: str, text_model: str) -> CatalogModels:
     """Both models ACTIVE here, before anything is spent (ModelUnavailable otherwise)."""
     bedrock_images.check_model(bedrock, image_model)
     try:
@@ -51,7 +61,8 @@ def check_models(bedrock: Any, image_model: str, text_model: str) -> dict:
         raise bedrock_images.ModelUnavailable(
             f"{text_model} is not available here: {e.response['Error'].get('Message', '')}"
         ) from None
-    status = (details.get("modelLifecycle") or {}).get("status", "ACTIVE")
+    lifecycle = details.get("modelLifecycle")
+    status = lifecycle["status"] if lifecycle else "ACTIVE"
     if status != "ACTIVE":
         raise bedrock_images.ModelUnavailable(f"{text_model} is {status}; choose an active text model.")
     return {"imageModel": image_model, "textModel": text_model}
@@ -70,7 +81,7 @@ def _cost(image_model: str, text_model: str, images: int, tokens_in: int, tokens
     return Decimal(str(round(cost, 6)))
 
 
-def _existing_image(s3: Any, bucket: str, theme: str, portrait_id: str) -> tuple[str, bytes] | None:
+def _existing_image(s3: S3Client, bucket: str, theme: str, portrait_id: str) -> tuple[str, bytes] | None:
     """A portrait drawn by an earlier run that stopped before its item was written."""
     for ext in ("png", "jpeg", "webp"):
         key = catalog_items.image_key(theme, portrait_id, ext)
@@ -85,21 +96,21 @@ def _existing_image(s3: Any, bucket: str, theme: str, portrait_id: str) -> tuple
 
 
 def generate_item(
-    runtime: Any,
-    polly: Any,
-    s3: Any,
-    catalog: Any,
+    runtime: BedrockRuntimeClient,
+    polly: PollyClient,
+    s3: S3Client,
+    catalog: Table,
     bucket: str,
-    planned: dict,
+    planned: PlannedItem,
     image_model: str,
     text_model: str,
-) -> dict:
+) -> GeneratedItem:
     """Make one planned item (catalog_plan.PlannedItem as a dict). Returns {portraitId, status}."""
     theme, portrait_id = planned["theme"], planned["portraitId"]
     key = {"theme": theme, "portraitId": portrait_id}
     existing = catalog.get_item(Key=key, ConsistentRead=True).get("Item")
     if existing and existing.get("status") != catalog_items.FAILED:
-        return {"portraitId": portrait_id, "status": existing["status"], "resumed": True}
+        return {"portraitId": portrait_id, "status": str(existing["status"]), "resumed": True}
     spec = catalog_plan.load_theme(theme)
     dims = planned["dimensions"]
     item: dict = {
@@ -173,11 +184,13 @@ def generate_item(
     return {"portraitId": portrait_id, "status": catalog_items.GENERATED}
 
 
-def review_item(rekognition: Any, s3: Any, catalog: Any, bucket: str, theme: str, portrait_id: str) -> dict:
+def review_item(
+    rekognition: RekognitionClient, s3: S3Client, catalog: Table, bucket: str, theme: str, portrait_id: str
+) -> ReviewedItem:
     """The automatic review of a GENERATED item: PENDING_REVIEW for an operator, or REJECTED
     with the reason. An item already reviewed (a retried step) is left as it is."""
     key = {"theme": theme, "portraitId": portrait_id}
-    item = catalog.get_item(Key=key, ConsistentRead=True).get("Item")
+    item: dict[str, Any] | None = catalog.get_item(Key=key, ConsistentRead=True).get("Item")
     if not item or item.get("status") != catalog_items.GENERATED:
         return {"portraitId": portrait_id, "status": (item or {}).get("status", "MISSING")}
     data = s3.get_object(Bucket=bucket, Key=item["key"])["Body"].read()
@@ -199,10 +212,13 @@ def review_item(rekognition: Any, s3: Any, catalog: Any, bucket: str, theme: str
     except ClientError as e:
         if e.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-    return {"portraitId": portrait_id, "status": status, **({"reason": reason} if reason else {})}
+    reviewed: ReviewedItem = {"portraitId": portrait_id, "status": status}
+    if reason:
+        reviewed["reason"] = reason
+    return reviewed
 
 
-def lanes(items: list[dict], concurrency: int) -> list[list[dict]]:
+def lanes(items: list[PlannedItem], concurrency: int) -> list[list[PlannedItem]]:
     """The workflow's input: the items dealt round-robin into `concurrency` lanes. The outer Map
     runs the lanes side by side and each lane's inner Map (MaxConcurrency 1) one item at a time,
     so at most `concurrency` items are drawn at once, chosen per run (in JSONPath a Map's own

@@ -18,11 +18,14 @@ One item per portrait in CatalogTable (key: theme, portraitId), the portrait its
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
 from gallery import paging
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 GENERATED = "GENERATED"
 PENDING_REVIEW = "PENDING_REVIEW"
@@ -72,7 +75,7 @@ def _localised(item: dict, field: str, language: str) -> str:
     return str(item.get(field) or "")
 
 
-def of_theme(catalog_table: Any, theme: str, **kwargs: Any) -> list[dict]:
+def of_theme(catalog_table: Table, theme: str, **kwargs: Any) -> list[dict]:
     """Every item of a theme, all pages of the query (DynamoDB returns at most 1 MB a page);
     kwargs go to Query (a FilterExpression, ConsistentRead)."""
     return list(paging.items(catalog_table.query, KeyConditionExpression=Key("theme").eq(theme), **kwargs))

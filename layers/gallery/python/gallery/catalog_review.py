@@ -14,13 +14,16 @@ statuses are catalog_items'."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from gallery import THEMES, catalog_items
 from gallery.errors import BadRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 DECISIONS = (catalog_items.APPROVED, catalog_items.REJECTED)
 # One request decides at most this many: each is one conditional UpdateItem, and the API's
@@ -42,7 +45,7 @@ def theme_of(value: object) -> str:
     return value
 
 
-def items(catalog_table: Any, theme: str, statuses: tuple[str, ...] | None = None) -> list[dict]:
+def items(catalog_table: Table, theme: str, statuses: tuple[str, ...] | None = None) -> list[dict]:
     """Every item of `theme` (all statuses, or only `statuses`), in portraitId order, as stored
     (numbers are Decimals; visits.plain turns them into JSON numbers)."""
     theme = theme_of(theme)
@@ -66,11 +69,11 @@ def _ids(portrait_ids: object) -> list[str]:
 
 
 def decide(
-    catalog_table: Any,
-    theme: str,
-    portrait_ids: list[str],
-    decision: str,
-    reason: str | None,
+    catalog_table: Table,
+    theme: object,
+    portrait_ids: object,
+    decision: object,
+    reason: object,
     by: str,
     now: str,
 ) -> dict:
@@ -128,7 +131,8 @@ def decide(
         except ClientError as e:
             if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            refused.append(_refusal(portrait_id, e.response.get("Item")))
+            old = e.response.get("Item")  # ALL_OLD of the item that failed the condition, if any
+            refused.append(_refusal(portrait_id, old if isinstance(old, dict) else None))
             continue
         decided.append(result["Attributes"])
     return {"decided": decided, "refused": refused}
@@ -153,7 +157,7 @@ def _refusal(portrait_id: str, old: dict | None) -> dict:
     }
 
 
-def counts(catalog_table: Any, themes: list[str] | tuple[str, ...]) -> dict[str, dict]:
+def counts(catalog_table: Table, themes: list[str] | tuple[str, ...]) -> dict[str, dict]:
     """Per theme: {"total": n, "status": {every status: n}, "approved": {"gender": {...},
     "ageBand": {...}, "skinTone": {...}}} where the last counts only APPROVED items (what
     visitors can be matched with); an item without a value counts as "unknown"."""

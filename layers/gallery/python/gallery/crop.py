@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from gallery import face_checks, images, keys, skin_tone
+from gallery.contracts import FaceFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_rekognition import RekognitionClient
+    from mypy_boto3_rekognition.type_defs import FaceDetailTypeDef
+    from mypy_boto3_s3 import S3Client
 
 PADDING = 0.5  # of the face's size, on each side: keeps hairline, ears and chin for the engine
 DETECT_MAX_SIDE = 1920  # Rekognition's Bytes limit is 5 MB; a 1920 px JPEG stays well under it
@@ -16,7 +23,7 @@ SKIN_TONE_CONFIDENCE = ("high", "medium")
 SKIN_TONE_SIDE = 1024
 
 
-def padded_box(face: dict, width: int, height: int, padding: float = PADDING) -> tuple[int, int, int, int]:
+def padded_box(face: Mapping[str, Any], width: int, height: int, padding: float = PADDING) -> tuple[int, int, int, int]:
     """Pixel box (left, top, right, bottom) of the face grown by `padding` of its size on each
     side, clipped to the image."""
     b = face["BoundingBox"]
@@ -28,20 +35,20 @@ def padded_box(face: dict, width: int, height: int, padding: float = PADDING) ->
     return left, top, right, bottom
 
 
-def detect_faces(rekognition: Any, img: Image.Image) -> list[dict]:
+def detect_faces(rekognition: RekognitionClient, img: Image.Image) -> list[FaceDetailTypeDef]:
     probe = img
     if max(img.size) > DETECT_MAX_SIDE:
         # resize() makes the small probe directly; copy() + thumbnail() would first duplicate
         # the whole photo (120 MB for 40 MP).
         scale = DETECT_MAX_SIDE / max(img.size)
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        probe = img.resize(size, Image.LANCZOS, reducing_gap=2.0)
+        probe = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     # Boxes are relative, so they apply to the full-size image as well.
     return rekognition.detect_faces(Image={"Bytes": images.encode_jpeg(probe)}, Attributes=["ALL"])["FaceDetails"]
 
 
 def skin_tone_of(
-    face_crop: Image.Image, face: dict, box: tuple[int, int, int, int], width: int, height: int
+    face_crop: Image.Image, face: Mapping[str, Any], box: tuple[int, int, int, int], width: int, height: int
 ) -> str | None:
     """The skin tone group (skin_tone.GROUPS) of the face in its padded crop, or None when it
     cannot be measured (greyscale, no skin-coloured pixels, too few of them).
@@ -56,7 +63,7 @@ def skin_tone_of(
     scale = min(1.0, SKIN_TONE_SIDE / max(face_crop.size))
     if scale < 1.0:
         size = (max(1, round(face_crop.width * scale)), max(1, round(face_crop.height * scale)))
-        face_crop = face_crop.resize(size, Image.BOX, reducing_gap=2.0)
+        face_crop = face_crop.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
     b = face["BoundingBox"]
     face_box = (
         (b["Left"] * width - left) * scale,
@@ -75,7 +82,7 @@ def skin_tone_of(
     return str(measured["group_name"])
 
 
-def crop_face(s3: Any, rekognition: Any, bucket: str, key: str, visit_id: str) -> dict:
+def crop_face(s3: S3Client, rekognition: RekognitionClient, bucket: str, key: str, visit_id: str) -> FaceFound:
     """Write faces/{visitId}.png and describe the face (count, crop box, and what matching needs:
     gender, ageRange, skinTone where known). Raises a Rejected error when the photo cannot be
     used."""
@@ -89,7 +96,7 @@ def crop_face(s3: Any, rekognition: Any, bucket: str, key: str, visit_id: str) -
     out_key = keys.face_key(visit_id)
     face_crop = img.crop(box)
     s3.put_object(Bucket=bucket, Key=out_key, Body=images.encode_png(face_crop), ContentType="image/png")
-    result = {"key": out_key, "faces": len(faces), "box": list(box)}
+    result: FaceFound = {"key": out_key, "faces": len(faces), "box": list(box)}
     # Measured here, on the pixels this step has already decoded, on AWS and locally alike.
     tone = skin_tone_of(face_crop, face, box, img.width, img.height)
     if tone:

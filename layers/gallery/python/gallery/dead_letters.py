@@ -18,8 +18,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef, MessageTypeDef
+    from mypy_boto3_stepfunctions import SFNClient
 
 PEEK_LIMIT = 1000  # messages examined for the oldest one's age
 
@@ -38,7 +46,7 @@ class Redriven:
     kept: list[tuple[str, str]] = field(default_factory=list)  # (message id, why)
 
 
-def depth(sqs: Any, name: str, url: str, now: float | None = None) -> Depth:
+def depth(sqs: SQSClient, name: str, url: str, now: float | None = None) -> Depth:
     """A queue's depth and the age of its oldest message. SQS has no attribute for that age
     (CloudWatch has ApproximateAgeOfOldestMessage, minutes late), so the messages are read and
     made visible again at once."""
@@ -56,7 +64,7 @@ def depth(sqs: Any, name: str, url: str, now: float | None = None) -> Depth:
     return Depth(name, count, max(0.0, now - min(sent) / 1000) if sent else None)
 
 
-def redrive(queue: str, url: str, sqs: Any, lam: Any, sfn: Any, sns: Any) -> Redriven:
+def redrive(queue: str, url: str, sqs: SQSClient, lam: LambdaClient, sfn: SFNClient, sns: SNSClient) -> Redriven:
     """Send every message of one queue back where it came from; delete what was accepted."""
     result = Redriven(queue)
     for message in _receive_all(sqs, url, PEEK_LIMIT, visibility=60):
@@ -71,7 +79,7 @@ def redrive(queue: str, url: str, sqs: Any, lam: Any, sfn: Any, sns: Any) -> Red
     return result
 
 
-def resend(message: dict, lam: Any, sfn: Any, sns: Any) -> str:
+def resend(message: Mapping[str, Any], lam: LambdaClient, sfn: SFNClient, sns: SNSClient) -> str:
     """Resend one SQS message (as received, with its message attributes); returns what was done.
     Raises when the resend was not accepted, or the message is not a dead letter we know."""
     body = json.loads(message["Body"])
@@ -107,9 +115,9 @@ def _unqualified(function_arn: str) -> str:
     return ":".join(parts[:7])
 
 
-def _receive_all(sqs: Any, url: str, limit: int, visibility: int = 30) -> list[dict]:
+def _receive_all(sqs: SQSClient, url: str, limit: int, visibility: int = 30) -> list[MessageTypeDef]:
     """Receive up to `limit` messages, each hidden for `visibility` seconds so none comes twice."""
-    messages: list[dict] = []
+    messages: list[MessageTypeDef] = []
     while len(messages) < limit:
         batch = sqs.receive_message(
             QueueUrl=url,
@@ -125,9 +133,9 @@ def _receive_all(sqs: Any, url: str, limit: int, visibility: int = 30) -> list[d
     return messages
 
 
-def _release(sqs: Any, url: str, messages: list[dict]) -> None:
+def _release(sqs: SQSClient, url: str, messages: list[MessageTypeDef]) -> None:
     for i in range(0, len(messages), 10):
-        entries = [
+        entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
             {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
             for n, m in enumerate(messages[i : i + 10])
         ]

@@ -6,6 +6,8 @@ name only (face_engine/errors.py REASONS), and the tablet, wall and visitor page
 `message` the API and the display tiles carry. tests/unit/test_domain_reasons.py keeps the
 engine's reasons, the state machine's catches and the Rejected classes below in step."""
 
+from typing import TypeVar
+
 
 class GalleryError(Exception):
     """Base for errors that carry a sentence a visitor or operator can read."""
@@ -115,9 +117,12 @@ class Forbidden(GalleryError):
     default_message = "Only operators may do this."
 
 
-def _named(base: type[GalleryError]) -> dict[str, type[GalleryError]]:
+E = TypeVar("E", bound=GalleryError)
+
+
+def _named(base: type[E]) -> dict[str, type[E]]:
     """Every error class below `base`, however deep, by its name (the state machine's error name)."""
-    found: dict[str, type[GalleryError]] = {}
+    found: dict[str, type[E]] = {}
     for cls in base.__subclasses__():
         found[cls.__name__] = cls
         found.update(_named(cls))

@@ -17,13 +17,18 @@ Not the theme, for the same reason."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from gallery import visits
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 STARTED = "VisitsStarted"
 ENDED = {visits.DONE: "VisitsDone", visits.REJECTED: "VisitsRejected", visits.FAILED: "VisitsFailed"}
@@ -35,11 +40,11 @@ STAGES = {"cropMs": "CropFace", "portraitMs": "ChoosePortrait", "swapMs": "SwapF
 METRIC_NAMES = frozenset({STARTED, *ENDED.values(), END_TO_END, STAGE})
 
 
-def visit_started(metrics: Any) -> None:
+def visit_started(metrics: Metrics) -> None:
     metrics.add_metric(name=STARTED, unit=MetricUnit.Count, value=1)
 
 
-def visit_ended(metrics: Any, status: str) -> None:
+def visit_ended(metrics: Metrics, status: str) -> None:
     """Count a visit that reached `status` (DONE, REJECTED or FAILED). Call it only where that
     state was just written, so that a visit counts once."""
     metrics.add_metric(name=ENDED[status], unit=MetricUnit.Count, value=1)
@@ -49,7 +54,9 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def visit_done(metrics: Any, visit_table: Any, visit_id: str, timings: dict | None, now: float | None = None) -> None:
+def visit_done(
+    metrics: Metrics, visit_table: Table, visit_id: str, timings: Mapping[str, Any] | None, now: float | None = None
+) -> None:
     """Count a DONE visit, with its end-to-end time and each stage's time.
 
     End to end runs from the claim (claimedAt: the upload reached the pipeline, S3 and

@@ -3,6 +3,9 @@ step (visitor photos) and the catalog review (portraits) apply the same rules.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from gallery.errors import EyesCovered, FaceNotFrontal, FaceTooBlurry, FaceTooSmall, NoFaceDetected, Rejected
 
 # Below this a detection is more likely a pattern in the background than a person.
@@ -16,18 +19,22 @@ MAX_PITCH = 25.0
 MIN_SHARPNESS = 6.0
 
 
-def face_area(face: dict) -> float:
+# A face is a Rekognition FaceDetail (mypy_boto3_rekognition's FaceDetailTypeDef), or a dict like it.
+Face = Mapping[str, Any]
+
+
+def face_area(face: Face) -> float:
     box = face["BoundingBox"]
     return box["Width"] * box["Height"]
 
 
-def largest_face(faces: list[dict]) -> dict | None:
+def largest_face(faces: Sequence[Face]) -> Face | None:
     """The visitor is the largest confident face (others are people in the background)."""
     confident = [f for f in faces if f.get("Confidence", 0) >= MIN_CONFIDENCE]
     return max(confident, key=face_area, default=None)
 
 
-def problem(face: dict | None, width: int, height: int) -> Rejected | None:
+def problem(face: Face | None, width: int, height: int) -> Rejected | None:
     """The reason this face cannot be used, or None when it can."""
     if face is None:
         return NoFaceDetected()
@@ -48,10 +55,10 @@ def problem(face: dict | None, width: int, height: int) -> Rejected | None:
     return None
 
 
-def usable_face(faces: list[dict], width: int, height: int) -> dict:
+def usable_face(faces: Sequence[Face], width: int, height: int) -> Face:
     """The face to swap, or the Rejected error that says why there is none."""
     face = largest_face(faces)
     err = problem(face, width, height)
-    if err:
-        raise err
+    if err or face is None:
+        raise err or NoFaceDetected()
     return face

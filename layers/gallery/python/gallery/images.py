@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -66,7 +67,7 @@ def decode_photo(data: bytes, min_side: int = 1) -> Image.Image:
         # Pillow would merely warn about; past twice its limit Pillow refuses first. (No
         # warnings.catch_warnings here: it is not thread-safe, and the local stack decodes
         # several photos at once in one process.)
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         if img.format not in ACCEPTED_FORMATS:
             raise WrongContentType(f"Only JPEG and PNG photos can be used, not {img.format}.")
         check_dimensions(img.width, img.height, min_side)
@@ -92,7 +93,8 @@ def _to_8_bit(img: Image.Image) -> Image.Image:
     """16-bit (or 32-bit) greyscale to 8-bit "L". Pillow's own conversion clips everything over
     255 to white. Integer arithmetic, a band at a time: a float64 copy of a 40 MP photo would be
     320 MB, three of them in one expression nearly a gigabyte."""
-    _, high = img.getextrema()
+    # One band in every SIXTEEN_BIT_MODES: (lowest, highest), not one pair per band.
+    _, high = cast("tuple[float, float]", img.getextrema())
     # Some writers store 8-bit values in a 16-bit file; those are kept as they are.
     sixteen = high > 255
     width, height = img.size

@@ -11,15 +11,23 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
 from gallery import display, keys
+from gallery.contracts import AsyncInferenceNotification, CallbackResult, InferenceStarted, InvokeEndpointInput
 from gallery.errors import REJECTION_REASONS, InferenceFailed, VisitGone
 from gallery.visits import PROCESSING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 TOKEN_TTL_SECONDS = 2 * 86400
 # A request still queued after this is dropped by SageMaker. At least InferenceTimeoutSeconds'
@@ -37,7 +45,7 @@ def _s3_uri(uri: str) -> tuple[str, str]:
     return u.netloc, u.path.lstrip("/")
 
 
-def build_payload(s3: Any, bucket: str, task: str, theme: str, inputs: dict[str, str]) -> bytes:
+def build_payload(s3: S3Client, bucket: str, task: str, theme: str, inputs: dict[str, str]) -> bytes:
     """The model server's request body: each input image inlined as base64."""
     body: dict[str, Any] = {"task": task, "theme": theme}
     for name, key in inputs.items():
@@ -45,13 +53,13 @@ def build_payload(s3: Any, bucket: str, task: str, theme: str, inputs: dict[str,
     return json.dumps(body).encode()
 
 
-def has_capacity(sagemaker: Any, endpoint: str) -> bool:
+def has_capacity(sagemaker: SageMakerClient, endpoint: str) -> bool:
     """Whether the endpoint has an instance now; a request to one without waits for a cold start."""
     variants = sagemaker.describe_endpoint(EndpointName=endpoint).get("ProductionVariants") or []
     return any(int(v.get("CurrentInstanceCount") or 0) > 0 for v in variants)
 
 
-def note_warming_up(visits: Any, visit_id: str, warming: bool) -> dict | None:
+def note_warming_up(visits: Table, visit_id: str, warming: bool) -> dict | None:
     """Tell the visit's tablet and tile that it waits for an instance (or no longer does).
 
     Written on the visit item, never in the execution's history; only while PROCESSING, so a
@@ -83,7 +91,9 @@ def note_warming_up(visits: Any, visit_id: str, warming: bool) -> dict | None:
     return None
 
 
-def tell_display_warming_up(s3: Any, bucket: str, visit: dict, publish: Callable[[dict], Any]) -> bool:
+def tell_display_warming_up(
+    s3: S3Client, bucket: str, visit: dict, publish: Callable[[Mapping[str, Any]], object]
+) -> bool:
     """Publish the visit's WARMING_UP tile (its theme and language; the stored state keeps the
     visit id, the Display type never returns it). A failure is logged, never raised: the tile
     only informs, and the inference must start all the same."""
@@ -96,15 +106,15 @@ def tell_display_warming_up(s3: Any, bucket: str, visit: dict, publish: Callable
 
 
 def invoke(
-    s3: Any,
-    runtime: Any,
-    tokens: Any,
+    s3: S3Client,
+    runtime: SageMakerRuntimeClient,
+    tokens: Table,
     bucket: str,
-    request: dict,
+    request: InvokeEndpointInput,
     sagemaker: Any | None = None,
     visits: Any | None = None,
-    publish: Callable[[dict], Any] | None = None,
-) -> dict:
+    publish: Callable[[Mapping[str, Any]], object] | None = None,
+) -> InferenceStarted:
     """Start one async inference for a waiting state-machine task. With `sagemaker` and `visits`
     it first notes on the visit whether the endpoint is cold (no instance); with `publish` too,
     the first such note also puts the visit's tile in WARMING_UP (before the request is sent,
@@ -151,7 +161,7 @@ def invoke(
     return {"inferenceId": inference_id}
 
 
-def failure_of(s3: Any, message: dict) -> tuple[str, str]:
+def failure_of(s3: S3Client, message: AsyncInferenceNotification) -> tuple[str, str]:
     """(error, cause) for a failed inference. A refusal by the engine (it could not use the
     face) keeps its name, so the state machine can reject rather than fail the visit."""
     reason = message.get("failureReason") or "The endpoint reported a failure."
@@ -176,7 +186,7 @@ def failure_of(s3: Any, message: dict) -> tuple[str, str]:
 _NOBODY_WAITS = ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken")
 
 
-def _exists(s3: Any, bucket: str, key: str) -> bool:
+def _exists(s3: S3Client, bucket: str, key: str) -> bool:
     try:
         s3.head_object(Bucket=bucket, Key=key)
         return True
@@ -186,7 +196,7 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
         raise
 
 
-def _still_processing(visits: Any, visit_id: str) -> bool:
+def _still_processing(visits: Table, visit_id: str) -> bool:
     item = visits.get_item(
         Key={"visitId": visit_id},
         ConsistentRead=True,
@@ -196,7 +206,7 @@ def _still_processing(visits: Any, visit_id: str) -> bool:
     return item is not None and item.get("status") == PROCESSING
 
 
-def _clean_up(s3: Any, tokens: Any, bucket: str, token: dict, message: dict) -> None:
+def _clean_up(s3: S3Client, tokens: Table, bucket: str, token: dict, message: AsyncInferenceNotification) -> None:
     """Remove what only this inference needed. Every step is idempotent, so a repeated
     delivery may run it again."""
     output = (message.get("responseParameters") or {}).get("outputLocation")
@@ -207,7 +217,9 @@ def _clean_up(s3: Any, tokens: Any, bucket: str, token: dict, message: dict) -> 
     s3.delete_object(Bucket=bucket, Key=token["inputKey"])
 
 
-def _answer_success(s3: Any, sfn: Any, visits: Any, bucket: str, token: dict, message: dict) -> str:
+def _answer_success(
+    s3: S3Client, sfn: SFNClient, visits: Table, bucket: str, token: dict, message: AsyncInferenceNotification
+) -> str:
     result_key = token["resultKey"]
     if not _exists(s3, bucket, result_key):
         out_bucket, out_key = _s3_uri(message["responseParameters"]["outputLocation"])
@@ -242,7 +254,9 @@ def _answer_success(s3: Any, sfn: Any, visits: Any, bucket: str, token: dict, me
     return "success"
 
 
-def callback(s3: Any, sfn: Any, tokens: Any, visits: Any, bucket: str, message: dict) -> dict:
+def callback(
+    s3: S3Client, sfn: SFNClient, tokens: Table, visits: Table, bucket: str, message: AsyncInferenceNotification
+) -> CallbackResult:
     """Resume the waiting task for one SageMaker async notification.
 
     Idempotent: SNS delivers at least once and Lambda retries a failed delivery, possibly while
@@ -251,13 +265,13 @@ def callback(s3: Any, sfn: Any, tokens: Any, visits: Any, bucket: str, message: 
     as a success with the one result, and nothing is written for a visit that was deleted or
     has already ended."""
     inference_id = message.get("inferenceId")
-    token = (
+    token: dict[str, Any] | None = (
         tokens.get_item(Key={"inferenceId": inference_id}, ConsistentRead=True).get("Item") if inference_id else None
     )
     if token is None:
         # Unknown, or already answered: nobody waits for it.
         return {"inferenceId": inference_id, "outcome": "ignored"}
-    result: dict = {"inferenceId": inference_id}
+    result: CallbackResult = {"inferenceId": inference_id, "outcome": ""}
     try:
         if not _still_processing(visits, token["visitId"]):
             # Deleted by the visitor, or already ended (failed, or done by an earlier answer).

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from gallery import keys, privacy, visits
+from gallery.contracts import Ended, RecordedOutcome
 from gallery.errors import ERRORS
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3 import S3Client
 
 FALLBACK_MESSAGE = {
     "States.Timeout": "The face engine took too long.",
@@ -14,7 +20,7 @@ FALLBACK_MESSAGE = {
 }
 
 
-def describe_error(error: dict) -> tuple[str, str]:
+def describe_error(error: Mapping[str, Any]) -> tuple[str, str]:
     """(reason, readable message) from a state machine Catch's {Error, Cause}. Lambda errors
     carry their message inside a JSON Cause; service and timeout errors carry plain text."""
     name = error.get("Error") or "UnknownError"
@@ -32,8 +38,14 @@ def describe_error(error: dict) -> tuple[str, str]:
 
 
 def record(
-    s3: Any, visit_table: Any, bucket: str, status: str, upload_key: str, error: dict, execution_arn: str
-) -> dict:
+    s3: S3Client,
+    visit_table: Table,
+    bucket: str,
+    status: Ended,
+    upload_key: str,
+    error: Mapping[str, Any],
+    execution_arn: str,
+) -> RecordedOutcome:
     """Mark the visit REJECTED or FAILED. A rejected photo is deleted at once (the visitor will
     retake it); a failed one is kept until the lifecycle rule expires it, so an operator can
     re-run it. Returns the outcome that displays and Slack are told about."""
@@ -73,7 +85,7 @@ ENDED_WITHOUT_OUTCOME = {
 ALERT_PENDING = "alertPending"
 
 
-def execution_ended(visit_table: Any, detail: dict) -> dict | None:
+def execution_ended(visit_table: Table, detail: Mapping[str, Any]) -> RecordedOutcome | None:
     """Make sure the visit of a pipeline execution that ended FAILED, TIMED_OUT or ABORTED is
     final. `detail` is the "Step Functions Execution Status Change" event's detail; the visit is
     found through the execution input (the S3 event of the upload). Returns the outcome to
@@ -115,7 +127,7 @@ def execution_ended(visit_table: Any, detail: dict) -> dict | None:
     }
 
 
-def _take_pending_alert(visit_table: Any, visit_id: str) -> dict | None:
+def _take_pending_alert(visit_table: Table, visit_id: str) -> dict | None:
     """The visit, if a last-resort write left an alert to send; taken once, so a repeated event
     does not alert twice."""
     return visits.update_if(
@@ -127,7 +139,7 @@ def _take_pending_alert(visit_table: Any, visit_id: str) -> dict | None:
     )
 
 
-def keep_alert_pending(visit_table: Any, visit_id: str) -> None:
+def keep_alert_pending(visit_table: Table, visit_id: str) -> None:
     """An alert that could not be sent stays pending, so the retried event sends it."""
     visits.update_if(
         visit_table,

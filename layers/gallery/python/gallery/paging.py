@@ -6,11 +6,11 @@ values in and out), so the resource's LastEvaluatedKey loop lives here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 
-def items(call: Callable[..., dict], **kwargs: Any) -> Iterator[dict]:
+def items(call: Callable[..., Mapping[str, Any]], **kwargs: Any) -> Iterator[dict[str, Any]]:
     """The items of `call(**kwargs)` (a Table's query or scan; DynamoDB returns at most 1 MB, or
     Limit items, a page), page after page. Pages are read as the items are consumed: a caller
     that stops early reads no further page."""

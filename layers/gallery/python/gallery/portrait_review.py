@@ -19,11 +19,15 @@ AWS before relying on them (bench/portrait_review.py prints the figures).
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gallery import catalog_items, crop, face_checks
+
+if TYPE_CHECKING:
+    from mypy_boto3_rekognition import RekognitionClient
 
 NOT_AN_IMAGE = "NotAnImage"
 NO_FACE = "NoFaceDetected"
@@ -90,7 +94,7 @@ def message(reason: str) -> str:
     return REASONS.get(reason, reason)
 
 
-def review(rekognition: Any, data: bytes) -> tuple[str, str | None]:
+def review(rekognition: RekognitionClient, data: bytes) -> tuple[str, str | None]:
     """(catalog_items.PENDING_REVIEW, None) for a usable portrait, else (catalog_items.REJECTED,
     reason) with one of REASONS' names. `rekognition` is a boto3 Rekognition client."""
     img = _decode(data)
@@ -107,7 +111,7 @@ def review(rekognition: Any, data: bytes) -> tuple[str, str | None]:
     return (catalog_items.REJECTED, reason) if reason else (catalog_items.PENDING_REVIEW, None)
 
 
-def problem(faces: list[dict], width: int, height: int) -> str | None:
+def problem(faces: Sequence[Mapping[str, Any]], width: int, height: int) -> str | None:
     """The reason a portrait with these Rekognition FaceDetails cannot be used, or None.
 
     The order puts the cause before its symptoms: a darkened face also measures less sharp (the
@@ -138,7 +142,7 @@ def problem(faces: list[dict], width: int, height: int) -> str | None:
     return None
 
 
-def _cut_off(box: dict) -> bool:
+def _cut_off(box: Mapping[str, Any]) -> bool:
     # Rekognition reports a box reaching past the frame with a negative or > 1 edge; the local
     # engine clips it to the frame. Either way the margin is missing.
     mx, my = CUT_OFF_MARGIN * box["Width"], CUT_OFF_MARGIN * box["Height"]
@@ -150,12 +154,12 @@ def _cut_off(box: dict) -> bool:
     )
 
 
-def _sunglasses(face: dict) -> bool:
+def _sunglasses(face: Mapping[str, Any]) -> bool:
     glasses = face.get("Sunglasses", {})
     return bool(glasses.get("Value")) and glasses.get("Confidence", 0.0) >= 80.0
 
 
-def _eyes_closed(face: dict, min_confidence: float) -> bool:
+def _eyes_closed(face: Mapping[str, Any], min_confidence: float) -> bool:
     eyes = face.get("EyesOpen", {})
     return eyes.get("Value") is False and eyes.get("Confidence", 0.0) >= min_confidence
 
@@ -164,7 +168,7 @@ def _decode(data: bytes) -> Image.Image | None:
     """The picture upright in RGB (transparency flattened on white, as the crop step does), or
     None when the bytes are not an image Pillow can decode."""
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         img.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None

@@ -8,10 +8,15 @@ display, the view token, the owner's hash); once it is gone the visit is deleted
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gallery import keys, visits
+from gallery.contracts import DeleteVisitResponse
 from gallery.errors import Forbidden
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3 import S3Client
 
 NOT_OWNER = "Only the visitor can delete this portrait, with the private link the tablet showed."
 OWNER_SCHEME = "owner"
@@ -24,7 +29,7 @@ def owner_secret(authorization: str | None) -> str | None:
     return secret.strip() or None if scheme.lower() == OWNER_SCHEME else None
 
 
-def inference_keys(s3: Any, bucket: str, visit_id: str) -> list[str]:
+def inference_keys(s3: S3Client, bucket: str, visit_id: str) -> list[str]:
     """A visit's async inference requests, outputs and failures. Their names carry a random
     attempt id after the visit id, so they are found by prefix (s3:ListBucket on the bucket)."""
     found: list[str] = []
@@ -46,7 +51,9 @@ def inference_ids(object_keys: list[str]) -> set[str]:
     return ids
 
 
-def delete_objects(s3: Any, bucket: str, display_id: str, visit_id: str, view_token: str | None = None) -> list[str]:
+def delete_objects(
+    s3: S3Client, bucket: str, display_id: str, visit_id: str, view_token: str | None = None
+) -> list[str]:
     """Delete every object of a visit: its photo, crop, intermediate and final images, the wall's
     copy, and its async inference requests, outputs and failures. Returns the keys it deleted
     (deleting a key that is not there is not an error, so a retry repeats this safely)."""
@@ -66,8 +73,8 @@ def delete_objects(s3: Any, bucket: str, display_id: str, visit_id: str, view_to
 
 
 def delete_visit(
-    s3: Any, visit_table: Any, displays: Any, tokens: Any, bucket: str, visit_id: str, secret: str | None
-) -> dict:
+    s3: S3Client, visit_table: Table, displays: Table, tokens: Table, bucket: str, visit_id: str, secret: str | None
+) -> DeleteVisitResponse:
     """Delete a visit for its owner. A visit that is not there (deleted before, expired, or never
     made) answers the same "deleted" to anyone, so the answer tells nobody whether it existed."""
     visit = visits.get_visit(visit_table, visit_id)
@@ -87,7 +94,7 @@ def delete_visit(
     return {"deleted": True, "objects": len(deleted), "displayCleared": cleared}
 
 
-def clear_display(displays: Any, display_id: str, visit_id: str) -> bool:
+def clear_display(displays: Table, display_id: str, visit_id: str) -> bool:
     """A display still showing this visitor goes back to its default image."""
     try:
         displays.delete_item(

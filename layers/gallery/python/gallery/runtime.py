@@ -12,17 +12,32 @@ import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.config import Config
 
+if TYPE_CHECKING:
+    # The stubs are dev-only (requirements-dev.txt): never imported in a Lambda.
+    from botocore.credentials import Credentials
+    from mypy_boto3_bedrock import BedrockClient
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_polly import PollyClient
+    from mypy_boto3_rekognition import RekognitionClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
+    from mypy_boto3_stepfunctions import SFNClient
+
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 _lock = threading.Lock()
-_tables: dict[tuple[str, str | None, str | None, str | None], Any] = {}
+_tables: dict[tuple[str, str | None, str | None, str | None], Table] = {}
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def setting(name: str) -> str:
@@ -55,14 +70,34 @@ def _client(service: str, endpoint: str | None, region: str | None, access_key_i
     # with SigV2, which new buckets refuse.
     config = Config(signature_version="s3v4") if service == "s3" else None
     with _lock:  # sessions are not thread-safe while they build clients
-        return _session(endpoint, region, access_key_id).client(service, config=config)
+        # The stubs type client() per literal service name; this one is a name the caller chose.
+        make: Callable[..., Any] = _session(endpoint, region, access_key_id).client
+        return make(service, config=config)
 
 
+# The services the functions call, each with its client's type (mypy_boto3_*): a new one needs
+# its overload here and its extra in requirements-dev.txt's boto3-stubs.
+@overload
+def client(service: Literal["s3"]) -> S3Client: ...
+@overload
+def client(service: Literal["stepfunctions"]) -> SFNClient: ...
+@overload
+def client(service: Literal["rekognition"]) -> RekognitionClient: ...
+@overload
+def client(service: Literal["sagemaker"]) -> SageMakerClient: ...
+@overload
+def client(service: Literal["sagemaker-runtime"]) -> SageMakerRuntimeClient: ...
+@overload
+def client(service: Literal["polly"]) -> PollyClient: ...
+@overload
+def client(service: Literal["bedrock"]) -> BedrockClient: ...
+@overload
+def client(service: Literal["bedrock-runtime"]) -> BedrockRuntimeClient: ...
 def client(service: str) -> Any:
     return _client(service, *_where())
 
 
-def table(env_name: str) -> Any:
+def table(env_name: str) -> Table:
     """The DynamoDB Table named in `env_name`. Its item actions only call the underlying
     (thread-safe) client, so one Table serves every thread."""
     where = _where()
@@ -73,7 +108,7 @@ def table(env_name: str) -> Any:
         return _tables[key]
 
 
-def credentials() -> Any:
+def credentials() -> Credentials | None:
     return _session(*_where()).get_credentials()
 
 
@@ -81,9 +116,8 @@ def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
-def timed(step: Callable[..., dict], *args: Any) -> dict:
-    """Run a pipeline step and add its duration as `ms`, which the visit keeps as a stage timing."""
+def timed(step: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> tuple[_R, int]:
+    """Run a pipeline step: its result and its duration in ms (`ms`, a stage timing the visit keeps)."""
     started = time.perf_counter()
-    result = step(*args)
-    result["ms"] = int((time.perf_counter() - started) * 1000)
-    return result
+    result = step(*args, **kwargs)
+    return result, int((time.perf_counter() - started) * 1000)

@@ -148,12 +148,12 @@ def estimate(
     boxes = skin_patches(rgb.size, face_box, landmarks)
     # Each patch is resampled so that a 4000 px photo and a 300 px crop cost and weigh the same.
     samples = []
-    for b in boxes:
-        bw, bh = b[2] - b[0], b[3] - b[1]
+    for box in boxes:
+        bw, bh = box[2] - box[0], box[3] - box[1]
         scale = min(1.0, WORK_SIDE / 2 / max(bw, bh))
-        patch = rgb.crop(b)
+        patch = rgb.crop(box)
         if scale < 1.0:
-            patch = patch.resize((max(2, round(bw * scale)), max(2, round(bh * scale))), Image.BOX)
+            patch = patch.resize((max(2, round(bw * scale)), max(2, round(bh * scale))), Image.Resampling.BOX)
         samples.append(np.asarray(patch).reshape(-1, 3))
     if not samples:
         return _result(None, "none", 0.0, L=None, b=None, pixels=0, kept=0.0, reason="no face region")

@@ -7,10 +7,13 @@ raised here carries the URL, any part of its path or query, or the exception tha
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import requests
 
+from gallery.contracts import SlackPayload
 from gallery.visits import DONE, FAILED, REJECTED
 
 STATUS_ICON = {DONE: ":frame_with_picture:", REJECTED: ":leftwards_arrow_with_hook:", FAILED: ":rotating_light:"}
@@ -20,7 +23,7 @@ class SlackUnavailable(Exception):
     """The webhook did not accept the message. The visit's outcome does not depend on it."""
 
 
-def message(outcome: dict) -> dict:
+def message(outcome: Mapping[str, Any]) -> SlackPayload:
     visit = outcome["visit"]
     status = outcome["status"]
     head = f"{STATUS_ICON.get(status, '')} Display {visit['displayId']}: visit `{visit['visitId']}` is *{status}*"
@@ -55,14 +58,14 @@ def scrub(text: str, url: str) -> str:
     except ValueError:
         parts = None
     if parts:
-        secrets.update({parts.path, parts.query, parts.fragment, requests.utils.quote(parts.path)})
+        secrets.update({parts.path, parts.query, parts.fragment, quote(parts.path)})
         secrets.update(s for s in parts.path.split("/") if len(s) >= 4)
     for secret in sorted((s for s in secrets if s and s != "/"), key=len, reverse=True):
         text = text.replace(secret, "[redacted]")
     return text
 
 
-def post(webhook_url: str, payload: dict, timeout: float = 3.0) -> None:
+def post(webhook_url: str, payload: SlackPayload, timeout: float = 3.0) -> None:
     failure = None
     try:
         resp = requests.post(webhook_url, json=payload, timeout=timeout)

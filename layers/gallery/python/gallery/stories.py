@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gallery.errors import GalleryError
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 KO_START, EN_START = "당신은", "You were"
 KO_LENGTH = (80, 260)  # "about 150 characters", with room either side
@@ -67,11 +71,11 @@ def problems(answer: str) -> tuple[dict | None, list[str]]:
     return story, wrong
 
 
-def _text(resp: dict) -> str:
+def _text(resp: Mapping[str, Any]) -> str:
     return "".join(part.get("text", "") for part in resp["output"]["message"]["content"])
 
 
-def write(runtime: Any, model_id: str, system: str, prompt: str) -> Story:
+def write(runtime: BedrockRuntimeClient, model_id: str, system: str, prompt: str) -> Story:
     """One story through Converse, with one repair try."""
     request = converse_request(model_id, system, prompt)
     resp = runtime.converse(**request)
@@ -90,4 +94,6 @@ def write(runtime: Any, model_id: str, system: str, prompt: str) -> Story:
         story, wrong = problems(_text(resp))
         if wrong:
             raise StoryRejected("; ".join(wrong))
+    if story is None:  # never without something wrong, which raised above
+        raise StoryRejected("the answer is not a JSON object")
     return Story(**{f: story[f].strip() for f in FIELDS}, input_tokens=used_in, output_tokens=used_out)

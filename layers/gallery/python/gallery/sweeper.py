@@ -20,12 +20,17 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from gallery import paging, slack, uploads, visits
+from gallery.contracts import SlackPayload, Swept, SweptOutcome
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_stepfunctions import SFNClient
 
 STATUS_INDEX = "byStatus"
 # A photo may be posted up to the last second of the window, and a full-size one on an event's
@@ -76,7 +81,7 @@ def state_machine_of(execution_arn: str) -> str:
     return f"{head}:stateMachine:{name}"
 
 
-def execution_timeout(sfn: Any, state_machine_arn: str) -> int:
+def execution_timeout(sfn: SFNClient, state_machine_arn: str) -> int:
     """The state machine's own TimeoutSeconds, from its deployed definition: the deadline
     follows whatever the pipeline is deployed with."""
     definition = json.loads(sfn.describe_state_machine(stateMachineArn=state_machine_arn)["definition"])
@@ -85,7 +90,7 @@ def execution_timeout(sfn: Any, state_machine_arn: str) -> int:
     return int(definition["TimeoutSeconds"])
 
 
-def _open_visits(visit_table: Any, status: str, created_before: datetime) -> list[dict]:
+def _open_visits(visit_table: Table, status: str, created_before: datetime) -> list[dict]:
     return list(
         paging.items(
             visit_table.query,
@@ -95,13 +100,13 @@ def _open_visits(visit_table: Any, status: str, created_before: datetime) -> lis
     )
 
 
-def abandoned(visit_table: Any, now: datetime) -> list[dict]:
+def abandoned(visit_table: Table, now: datetime) -> list[dict]:
     """WAITING_FOR_PHOTO visits whose upload window closed more than the margin ago."""
     cutoff = now - timedelta(seconds=uploads.UPLOAD_SECONDS + UPLOAD_MARGIN_SECONDS)
     return _open_visits(visit_table, visits.WAITING, cutoff)
 
 
-def stuck(visit_table: Any, sfn: Any, now: datetime) -> list[tuple[dict, int | None]]:
+def stuck(visit_table: Table, sfn: SFNClient, now: datetime) -> list[tuple[dict, int | None]]:
     """PROCESSING visits claimed longer ago than their execution's TimeoutSeconds plus the
     margin, each with that TimeoutSeconds.
 
@@ -109,10 +114,10 @@ def stuck(visit_table: Any, sfn: Any, now: datetime) -> list[tuple[dict, int | N
     candidate (the visits in flight now, a handful); the exact test is on claimedAt."""
     candidates = _open_visits(visit_table, visits.PROCESSING, now - timedelta(seconds=PROCESSING_MARGIN_SECONDS))
     timeouts: dict[str, int] = {}
-    found = []
+    found: list[tuple[dict, int | None]] = []
     for visit in candidates:
         arn = str(visit.get("executionArn") or "")
-        since = visit.get("claimedAt") or visit.get("createdAt")
+        since = str(visit.get("claimedAt") or visit.get("createdAt"))
         if not arn:
             # Claimed without an execution cannot happen (claim writes both); past the margin
             # on its creation time it is stuck all the same.
@@ -126,7 +131,7 @@ def stuck(visit_table: Any, sfn: Any, now: datetime) -> list[tuple[dict, int | N
     return found
 
 
-def fail(visit_table: Any, visit: dict, reason: str, cause: str) -> dict | None:
+def fail(visit_table: Table, visit: dict, reason: str, cause: str) -> SweptOutcome | None:
     """Mark one visit FAILED the way every other path does (visits.finish: only while still
     WAITING_FOR_PHOTO or PROCESSING, never over a final state or a delete). The outcome that
     the display and Slack are told about, or None when the visit ended meanwhile."""
@@ -144,7 +149,7 @@ def fail(visit_table: Any, visit: dict, reason: str, cause: str) -> dict | None:
     }
 
 
-def stop_execution(sfn: Any, execution_arn: str, cause: str) -> str:
+def stop_execution(sfn: SFNClient, execution_arn: str, cause: str) -> str:
     """Stop the visit's execution, if any. What happened: stopped, gone, or the error's code
     (the visit is FAILED already; an execution that cannot be stopped still ends at its own
     timeout, and its end finds the visit final and does nothing)."""
@@ -158,7 +163,7 @@ def stop_execution(sfn: Any, execution_arn: str, cause: str) -> str:
     return "stopped"
 
 
-def sweep(visit_table: Any, sfn: Any, now: datetime | None = None) -> dict:
+def sweep(visit_table: Table, sfn: SFNClient, now: datetime | None = None) -> Swept:
     """Find and end every overdue visit. Idempotent: a visit ended by an earlier sweep (or by
     anything else) is final and is neither found nor written again.
 
@@ -173,7 +178,7 @@ def sweep(visit_table: Any, sfn: Any, now: datetime | None = None) -> dict:
     a failure tile for someone no longer there would only replace. So abandoned visits are
     counted (a metric, a log line), not shown or alerted."""
     now = now or datetime.now(timezone.utc)
-    result: dict[str, list[dict]] = {"stuck": [], "abandoned": []}
+    result: Swept = {"stuck": [], "abandoned": []}
     for visit in abandoned(visit_table, now):
         cause = (
             f"WAITING_FOR_PHOTO since {visit.get('createdAt')}: the upload window "
@@ -197,7 +202,7 @@ def sweep(visit_table: Any, sfn: Any, now: datetime | None = None) -> dict:
     return result
 
 
-def slack_message(result: dict) -> dict | None:
+def slack_message(result: Swept) -> SlackPayload | None:
     """One post per sweep that failed stuck visits, listing them as the per-visit alerts do; None
     when there were none (abandoned visits alone are not alerted, see `sweep`)."""
     failed = result["stuck"]

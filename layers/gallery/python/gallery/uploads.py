@@ -1,13 +1,19 @@
 """The tablet's upload: a presigned POST limited to one key, JPEG/PNG and the size limit."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from gallery import images, keys
+from gallery.contracts import PresignedUpload
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 UPLOAD_SECONDS = 300
 
 
-def presigned_post(s3: Any, bucket: str, display_id: str, visit_id: str) -> dict:
+def presigned_post(s3: S3Client, bucket: str, display_id: str, visit_id: str) -> PresignedUpload:
     key = keys.upload_key(display_id, visit_id)
     post = s3.generate_presigned_post(
         Bucket=bucket,

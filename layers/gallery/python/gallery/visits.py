@@ -13,24 +13,30 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from gallery import THEMES, catalog_items, errors, paging
+from gallery.contracts import ViewerView, VisitView
 from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, KeyOutsideUploads, UnknownLanguage, VisitNotFound
 
-WAITING = "WAITING_FOR_PHOTO"
-PROCESSING = "PROCESSING"
-DONE = "DONE"
-REJECTED = "REJECTED"
-FAILED = "FAILED"
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3 import S3Client
+
+# Final: each is its literal type too (contracts.Status).
+WAITING: Final = "WAITING_FOR_PHOTO"
+PROCESSING: Final = "PROCESSING"
+DONE: Final = "DONE"
+REJECTED: Final = "REJECTED"
+FAILED: Final = "FAILED"
 FINAL = (DONE, REJECTED, FAILED)
 # Set by the visitor's delete before anything is removed: no pipeline step matches it any more
 # (claim, finish and SaveResult all require WAITING_FOR_PHOTO or PROCESSING), so a visit being
 # processed cannot become DONE or be shown again while its objects go.
-DELETING = "DELETING"
+DELETING: Final = "DELETING"
 
 # The wall's QR code lets a phone view a portrait for this long after it was put on the wall.
 VIEW_LINK_SECONDS = 3600
@@ -45,10 +51,10 @@ def now_iso() -> str:
 
 
 def new_visit(
-    visits: Any,
+    visits: Table,
     display_id: str,
     theme: str,
-    consent: bool,
+    consent: bool | None,
     retention_days: int,
     language: str = catalog_items.DEFAULT_LANGUAGE,
 ) -> dict:
@@ -67,7 +73,7 @@ def new_visit(
     # Only the tablet sees the owner secret, once; the item keeps its hash, so neither the table
     # nor anyone who reads it can delete the visit.
     secret = secrets.token_urlsafe(24)
-    item = {
+    item: dict[str, Any] = {
         "visitId": uuid.uuid4().hex,
         "displayId": str(display_id),
         "theme": theme,
@@ -100,7 +106,7 @@ def is_token(value: object) -> bool:
     return isinstance(value, str) and len(value) == 32 and set(value) <= TOKEN_CHARS
 
 
-def update_if(table: Any, visit_id: str, **update: Any) -> dict | None:
+def update_if(table: Table, visit_id: str, **update: Any) -> dict | None:
     """update_item with a ConditionExpression: the item as it is now, or None when the condition
     did not hold (the visit is gone, or not in the state the write is for)."""
     try:
@@ -111,7 +117,7 @@ def update_if(table: Any, visit_id: str, **update: Any) -> dict | None:
         raise
 
 
-def open_view_link(visits: Any, visit_id: str, seconds: int = VIEW_LINK_SECONDS) -> dict | None:
+def open_view_link(visits: Table, visit_id: str, seconds: int = VIEW_LINK_SECONDS) -> dict | None:
     """Give a DONE visit a fresh view token for the wall's QR code. The token is not the visit id
     and lets a phone only view, until it expires. None when the visit is no longer DONE (deleted,
     or being deleted): then nothing of it may be shown."""
@@ -128,7 +134,7 @@ def open_view_link(visits: Any, visit_id: str, seconds: int = VIEW_LINK_SECONDS)
     return None if opened is None else {"viewToken": token, "viewExpiresAt": until}
 
 
-def by_view_token(visits: Any, token: str) -> dict | None:
+def by_view_token(visits: Table, token: str) -> dict | None:
     """The DONE visit that a live view token names, or None (unknown, expired or deleted)."""
     if not is_token(token):
         return None
@@ -136,7 +142,7 @@ def by_view_token(visits: Any, token: str) -> dict | None:
     if not found:
         return None
     # The index is eventually consistent; the item itself is read consistently and re-checked.
-    visit = get_visit(visits, found[0]["visitId"])
+    visit = get_visit(visits, str(found[0]["visitId"]))
     if not visit or visit.get("viewToken") != token or visit.get("status") != DONE:
         return None
     if int(visit.get("viewExpiresAt") or 0) <= time.time():
@@ -144,7 +150,7 @@ def by_view_token(visits: Any, token: str) -> dict | None:
     return visit
 
 
-def newest_first(visits: Any, display_id: str, page_size: int, **query: Any) -> Iterator[dict]:
+def newest_first(visits: Table, display_id: str, page_size: int, **query: Any) -> Iterator[dict]:
     """A display's visits, newest first (the byDisplay index), read `page_size` at a time as they
     are consumed; `query` adds to the Query (a ProjectionExpression, say)."""
     return paging.items(
@@ -157,7 +163,7 @@ def newest_first(visits: Any, display_id: str, page_size: int, **query: Any) -> 
     )
 
 
-def mark_deleting(visits: Any, visit_id: str) -> None:
+def mark_deleting(visits: Table, visit_id: str) -> None:
     """Stop every later pipeline step from touching the visit (see DELETING)."""
     visits.update_item(
         Key={"visitId": visit_id},
@@ -168,11 +174,11 @@ def mark_deleting(visits: Any, visit_id: str) -> None:
     )
 
 
-def get_visit(visits: Any, visit_id: str) -> dict | None:
+def get_visit(visits: Table, visit_id: str) -> dict | None:
     return visits.get_item(Key={"visitId": visit_id}, ConsistentRead=True).get("Item")
 
 
-def claim(visits: Any, visit_id: str, display_id: str, execution_arn: str) -> dict:
+def claim(visits: Table, visit_id: str, display_id: str, execution_arn: str) -> dict:
     """Move the visit from WAITING_FOR_PHOTO to PROCESSING, once.
 
     A second delivery of the same upload event finds the visit already claimed and raises
@@ -208,7 +214,7 @@ def claim(visits: Any, visit_id: str, display_id: str, execution_arn: str) -> di
     raise ConsentMissing()
 
 
-def finish(visits: Any, visit_id: str, status: str, fields: dict) -> dict | None:
+def finish(visits: Table, visit_id: str, status: str, fields: dict) -> dict | None:
     """Record a final REJECTED or FAILED state. Returns None when the visit is gone (deleted by
     the visitor) or already final, so a late failure never overwrites a result."""
     names = {"#s": "status"}
@@ -228,13 +234,14 @@ def finish(visits: Any, visit_id: str, status: str, fields: dict) -> dict | None
     )
 
 
-def viewer_view(visit: dict) -> dict:
+def viewer_view(visit: dict) -> ViewerView:
     """What a phone that scanned the wall may see: what the wall shows, and no visit id."""
     keep = ("displayId", "theme", "language", "status", "story", "title", "viewExpiresAt")
-    return {k: plain(visit[k]) for k in keep if k in visit}
+    # The item's stored fields, as the contract names them (checked end to end by the tests).
+    return cast("ViewerView", {k: plain(visit[k]) for k in keep if k in visit})
 
 
-def public_view(visit: dict) -> dict:
+def public_view(visit: dict) -> VisitView:
     """What the visit's tablet or its owner may see of a visit."""
     keep = (
         "visitId",
@@ -259,14 +266,14 @@ def public_view(visit: dict) -> dict:
         # The refusal in Korean when the visitor chose it (errors.py holds both); the stored
         # sentence is English, and may say more (the photo's size, say).
         view["message"] = errors.sentence(str(visit["reason"]), "ko") or view.get("message")
-    return view
+    return cast("VisitView", view)
 
 
 # As long as a portrait image URL (display.IMAGE_URL_SECONDS): the page plays both together.
 AUDIO_URL_SECONDS = 3600
 
 
-def audio_url(s3: Any, bucket: str, visit: dict) -> str | None:
+def audio_url(s3: S3Client, bucket: str, visit: dict) -> str | None:
     """A presigned GET of the story's audio for a DONE visit that has one, else None.
 
     Only a catalog object is ever signed: the key comes from the catalog item through the
