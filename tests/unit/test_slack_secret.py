@@ -19,13 +19,12 @@ from aws_lambda_powertools.utilities import parameters
 
 from gallery import slack
 from gallery_local.slack_receiver import SlackReceiver
+from tests.unit._functions import invoke, load_event
 from tests.unit.test_handlers_events import (  # noqa: F401 - fixtures used by name
     ACCOUNT,
     REGION,
     _fresh_runtime_clients,
     aws,
-    invoke,
-    load,
     session,
 )
 
@@ -159,7 +158,7 @@ def test_the_handler_fails_without_the_url_in_its_error_or_its_log(
     parameters.clear_caches()
     caplog.set_level(logging.INFO)
     with pytest.raises(slack.SlackUnavailable) as raised:
-        invoke("notify_slack", load("notify_slack_failed"))
+        invoke("notify_slack", load_event("notify_slack_failed"))
     parameters.clear_caches()
     # What Lambda reports for an unhandled error, and so what the Catch puts in the state.
     reported = {
