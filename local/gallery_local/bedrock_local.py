@@ -251,9 +251,11 @@ def _malformed(detail: str) -> BedrockError:
     return _invalid(f"Malformed input request: {detail}, please reformat your input and try again.")
 
 
-def _check_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
+def _check_type(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+    """`value`, when it is of `kind` (bool is no int here); a malformed request otherwise."""
     if isinstance(value, bool) or not isinstance(value, kind):
         raise _malformed(f"{name} has the wrong type")
+    return value
 
 
 def parse_stability(body: dict) -> dict:
@@ -308,8 +310,7 @@ def parse_nova(family: str, body: dict) -> dict:
     for key in params:
         if key not in ("text", "negativeText", "style"):
             raise _invalid(f"Malformed input request: #/textToImageParams: extraneous key [{key}] is not permitted.")
-    text = params.get("text")
-    _check_type("textToImageParams.text", text, str)
+    text = _check_type("textToImageParams.text", params.get("text"), str)
     if not 1 <= len(text) <= 1024:
         raise _invalid("Malformed input request: #/textToImageParams/text: expected length between 1 and 1024.")
     negative = params.get("negativeText")
@@ -402,6 +403,8 @@ def parse_converse(body: dict) -> dict:
     text_format = (body.get("outputConfig") or {}).get("textFormat")
     if text_format:
         raw = ((text_format.get("structure") or {}).get("jsonSchema") or {}).get("schema")
+        if not isinstance(raw, str):
+            raise _invalid("outputConfig.textFormat.structure.jsonSchema.schema is not a valid JSON schema.")
         try:
             schema = json.loads(raw)
         except (TypeError, ValueError):
@@ -732,6 +735,8 @@ class BedrockRuntime(LoopbackService):
                 "The local Bedrock runtime answers InvokeModel for image models only; use Converse for text."
             )
         self._gate(call)
+        if family is None:  # never: _gate refuses an unknown model, and a known one without images was refused above
+            raise _invalid("The provided model identifier is invalid.")
         try:
             request = parse_stability(body) if family == "stability" else parse_nova(family, body)
         except BedrockError as e:

@@ -19,8 +19,12 @@ import getpass
 import json
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from gallery import catalog_items, catalog_plan, catalog_review
+
+if TYPE_CHECKING:
+    from gallery_local.catalog_workflow import Target
 
 
 def _duration(seconds: float) -> str:
@@ -135,7 +139,7 @@ def _decide(args: argparse.Namespace, decision: str) -> int:
             return 0
         by = f"{getpass.getuser()} (gallery catalog)"
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        result = {"decided": [], "refused": []}
+        result: dict[str, list[dict]] = {"decided": [], "refused": []}
         for start in range(0, len(ids), catalog_review.MAX_IDS):
             part = catalog_review.decide(
                 target.catalog, args.theme, ids[start : start + catalog_review.MAX_IDS], decision, args.reason, by, now
@@ -179,7 +183,7 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reasons(target: object, theme: str) -> dict[str, int]:
+def _reasons(target: Target, theme: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in catalog_review.items(target.catalog, theme, (catalog_items.REJECTED,)):
         reason = str(item.get("reviewReason") or "unknown")

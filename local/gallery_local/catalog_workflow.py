@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 
-from gallery import catalog_generation, catalog_items
+from gallery import catalog_generation, catalog_items, contracts
 from gallery.catalog_plan import PlannedItem
 
 FINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -37,7 +37,7 @@ class Target:
     image_model: str
     text_model: str
     where: str  # for messages: "the local stack" or "stack NAME"
-    save: Callable[[], None] = lambda: None  # the local stack keeps its catalog in the data folder
+    save: Callable[[], object] = lambda: None  # the local stack keeps its catalog in the data folder
 
 
 def local_target(stack: Any) -> Target:
@@ -77,13 +77,20 @@ def aws_target(stack_name: str, session: boto3.session.Session | None = None) ->
     )
 
 
-def payload(item: PlannedItem) -> dict:
+def payload(item: PlannedItem) -> contracts.PlannedItem:
     """A planned item as the workflow's Map receives it."""
     return {
         "theme": item.theme,
         "portraitId": item.portrait_id,
         "variant": item.variant,
-        "dimensions": dict(item.dimensions),
+        "dimensions": {
+            "age": item.dimensions["age"],
+            "gender": item.dimensions["gender"],
+            "skinTone": item.dimensions["skinTone"],
+            "country": item.dimensions["country"],
+            "era": item.dimensions["era"],
+            "occupation": item.dimensions["occupation"],
+        },
         "prompt": item.prompt,
         "negativePrompt": item.negative_prompt,
         "storyPrompt": item.story_prompt,
@@ -92,9 +99,10 @@ def payload(item: PlannedItem) -> dict:
 
 def start(target: Target, theme: str, items: list[PlannedItem], concurrency: int) -> str:
     lanes = catalog_generation.lanes([payload(i) for i in items], concurrency)
+    workflow_input: contracts.CatalogGenerationInput = {"theme": theme, "lanes": lanes}
     name = f"{theme}-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     resp = target.sfn.start_execution(
-        stateMachineArn=target.state_machine_arn, name=name, input=json.dumps({"theme": theme, "lanes": lanes})
+        stateMachineArn=target.state_machine_arn, name=name, input=json.dumps(workflow_input)
     )
     return resp["executionArn"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from typing import Any, Self
 
 
 def free_port() -> int:
@@ -14,12 +14,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class AppServer(ThreadingHTTPServer):
+    """The HTTP server, with the object its handlers serve."""
+
+    app: Any
+
+
 class LoopbackServer:
     """Runs a BaseHTTPRequestHandler class in a background thread on 127.0.0.1. Handlers reach
     the object they serve as `self.server.app`."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], app: object, port: int = 0) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = AppServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.httpd.app = app
         self.thread = threading.Thread(target=self.httpd.serve_forever, name=handler.__name__, daemon=True)
@@ -53,6 +59,7 @@ class LoopbackService:
 
 class QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server: AppServer  # a LoopbackServer's
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         pass

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import requests
 
@@ -118,10 +118,16 @@ class LocalIam:
         """Whether a role allows one action on one resource now (no role allows nothing)."""
         from gallery_local.signatures import role_allows
 
-        return bool(role_arn) and role_allows(role_arn, action, resource)
+        return role_allows(role_arn, action, resource) if role_arn else False
 
 
-def session_credentials(credentials: dict[str, str] | None) -> dict[str, str]:
+class SessionCredentials(TypedDict, total=False):
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    aws_session_token: str | None
+
+
+def session_credentials(credentials: dict[str, str] | None) -> SessionCredentials:
     """boto3 Session keyword arguments for credentials kept as environment variables; none
     means the process's own (the local operator's)."""
     if not credentials:

@@ -87,7 +87,8 @@ def poisson_arrivals(rate_per_s: float, duration_s: float, max_count: int, seed:
     1/rate, drawn from a generator seeded with `seed`, within [0, duration_s), at most max_count."""
     if rate_per_s <= 0 or duration_s <= 0 or max_count <= 0:
         return []
-    rng, t, out = random.Random(seed), 0.0, []
+    rng, t = random.Random(seed), 0.0
+    out: list[float] = []
     while len(out) < max_count:
         t += rng.expovariate(rate_per_s)
         if t >= duration_s:
@@ -321,9 +322,10 @@ class RemoteTarget:
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         self.api = type("Api", (), {"url": self.outputs["ApiUrl"].rstrip("/")})()
         self.user_format = user_format
-        self.password = password or os.environ.get("GALLERY_TABLET_PASSWORD")
-        if not self.password:
+        found = password or os.environ.get("GALLERY_TABLET_PASSWORD")
+        if not found:
             raise SystemExit("--stack needs the tablets' password: set GALLERY_TABLET_PASSWORD (see the README).")
+        self.password: str = found
 
     def tablet_token(self, display_id: int | str) -> str:
         idp = self.session.client("cognito-idp", region_name=self.region)
@@ -467,7 +469,11 @@ class LoadTest:
             recs = list(self.records)
         c = Counter(r.tablet_status for r in recs if r.tablet_status)
         in_flight = sum(1 for r in recs if r.accepted and r.tablet_status is None)
-        e2e = [r.seen_final - r.uploaded for r in recs if r.seen_final is not None and r.tablet_status in FINAL]
+        e2e = [
+            r.seen_final - r.uploaded
+            for r in recs
+            if r.seen_final is not None and r.uploaded is not None and r.tablet_status in FINAL
+        ]
         return {
             "arrived": len(recs),
             "waiting": self.queues.waiting(),
@@ -612,7 +618,11 @@ class LoadTest:
         finals = Counter(r.finals[-1] if r.finals else "NONE" for r in accepted)
         e2e = [r.e2e for r in accepted if r.e2e is not None and r.item_status in FINAL]
         done_e2e = [r.e2e for r in accepted if r.e2e is not None and r.item_status == "DONE"]
-        seen = [r.seen_final - r.uploaded for r in accepted if r.seen_final is not None and r.tablet_status in FINAL]
+        seen = [
+            r.seen_final - r.uploaded
+            for r in accepted
+            if r.seen_final is not None and r.uploaded is not None and r.tablet_status in FINAL
+        ]
         stages = {k: summary([r.timings[k] / 1000 for r in accepted if k in r.timings]) for k in STAGES}
         stages["upload"] = summary([r.upload_ms / 1000 for r in accepted if r.upload_ms is not None])
         stages["kioskWait"] = summary([r.started - r.arrival for r in recs if r.started is not None])

@@ -27,6 +27,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventTemplateParser, Rule
+from moto.events.utils import EventMessageType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.rekognition.responses import RekognitionResponse
 from moto.s3.responses import S3Response
@@ -88,6 +89,8 @@ def load_handler(function_name: str, handler: str) -> Callable:
                 f"lambda_{function_name}_{module_name}".replace("-", "_"),
                 code_dir / (module_name.replace(".", "/") + ".py"),
             )
+            if spec is None or spec.loader is None:
+                raise ImportError(f"{function_name}: no module {module_name} in {code_dir}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             _handlers[key] = getattr(module, attr)
@@ -127,6 +130,8 @@ def _sandbox(fn: LambdaFunction) -> Any:
 def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     if isinstance(event, (str, bytes)):
         event = json.loads(event or "{}")
+    if self.handler is None:
+        raise ValueError(f"{self.function_name} has no handler: only zip functions run locally")
     started = time.perf_counter()
     try:
         with _sandbox(self):
@@ -158,7 +163,7 @@ def set_role_authorizer(allows: Callable[[str | None, str, str], bool]) -> None:
     _role_allows = allows
 
 
-def _send_to_targets(self: Rule, original_event: dict, transform_input: bool = True) -> None:
+def _send_to_targets(self: Rule, original_event: EventMessageType, transform_input: bool = True) -> None:
     if not self.event_pattern.matches_event(original_event):
         return
     from moto.stepfunctions.responses import get_backend
@@ -214,7 +219,7 @@ def _send_to_targets(self: Rule, original_event: dict, transform_input: bool = T
 # the queue's policy, which moto does not evaluate).
 
 
-def _to_target_dlq(rule: Rule, target: dict, event: dict, code: str, message: str) -> bool:
+def _to_target_dlq(rule: Rule, target: dict, event: EventMessageType, code: str, message: str) -> bool:
     queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
     if not queue_arn:
         return False
@@ -241,7 +246,7 @@ def _send_to_queue(queue_arn: str, body: str, attributes: dict | None = None) ->
     sqs_backends[arn.account][arn.region].send_message(arn.resource_id, body, message_attributes=attributes or {})
 
 
-def _target_input(target: dict, event: dict, transform_input: bool) -> Any:
+def _target_input(target: dict, event: EventMessageType, transform_input: bool) -> Any:
     """What a target receives: its constant Input, its InputTransformer's output, or the event."""
     if "Input" in target:
         return json.loads(target["Input"])
@@ -541,7 +546,7 @@ def _send_task_success(self: StepFunctionResponse) -> Any:
 # (TaskTimedOut: the task does not exist any more). moto accepts it again and again, which
 # would hide a callback that answers twice.
 
-_answered: set[str] = set()
+_answered: set[str | None] = set()
 _answered_lock = threading.Lock()
 
 
@@ -566,8 +571,11 @@ def _answer_once(token: str | None) -> Any:
 def _send_task_failure(self: StepFunctionResponse) -> Any:
     from moto.core.responses import EmptyResult
 
+    backend = self.stepfunction_backend
+    if not isinstance(backend, StepFunctionsParserBackend):  # the local stack executes its state machines
+        raise RuntimeError("SendTaskFailure needs moto's executing (parser) Step Functions backend")
     with _answer_once(self._get_param("taskToken")):
-        self.stepfunction_backend.send_task_failure(
+        backend.send_task_failure(
             self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
         )
     return EmptyResult()
@@ -643,7 +651,9 @@ def _cached_boto_client_for(region: str, service: str, state_credentials: Any = 
                 import boto3
 
                 creds = _role_credentials(role_arn)
-                client = boto3.client(
+                # The stubs type boto3.client per literal service name; this one is the task's.
+                make: Callable[..., Any] = boto3.client
+                client = make(
                     service,
                     region_name=region,
                     endpoint_url=client.meta.endpoint_url,
@@ -716,6 +726,8 @@ def _detect_faces(self: RekognitionResponse) -> str:
         data = base64.b64decode(image["Bytes"])
         limit = REKOGNITION_MAX_BYTES
     elif "S3Object" in image:
+        if _s3_reader is None:
+            raise JsonRESTError("InvalidParameterException", "The local Rekognition reads no S3 objects (no stack).")
         data = _s3_reader(image["S3Object"]["Bucket"], image["S3Object"]["Name"])
         limit = REKOGNITION_MAX_S3_BYTES
     else:
@@ -789,7 +801,7 @@ def _patch_name(owner: Any, attribute: str) -> str:
 
 
 # What moto had before install(), for the canary tests (None: moto had nothing by that name).
-ORIGINALS = {
+ORIGINALS: dict[str, Any] = {
     **{_patch_name(owner, attribute): getattr(owner, attribute, None) for owner, attribute, _ in _PATCHES},
     **moto_iam_hooks.ORIGINALS,
 }

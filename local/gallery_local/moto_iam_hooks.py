@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -118,9 +120,13 @@ _IAM_ACTION_NAMES = {"lambda:Invoke": "lambda:InvokeFunction", "lambda:InvokeAsy
 _original_check_action_permitted = IAMRequestBase.check_action_permitted
 
 
+# The resource each request was checked on, for its AccessDenied message (moto keeps none).
+_checked_resource: weakref.WeakKeyDictionary[IAMRequestBase, str] = weakref.WeakKeyDictionary()
+
+
 def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
     self._action = _IAM_ACTION_NAMES.get(self._action, self._action)
-    self._resource = resource
+    _checked_resource[self] = resource
     _original_check_action_permitted(self, resource)
 
 
@@ -142,7 +148,7 @@ def _raise_access_denied(self: IAMRequest) -> None:
     raise JsonRESTError(
         "AccessDeniedException",
         f"User: {self._access_key.arn} is not authorized to perform: {self._action} "
-        f"on resource: {getattr(self, '_resource', '*')} because no identity-based policy allows the "
+        f"on resource: {_checked_resource.get(self, '*')} because no identity-based policy allows the "
         f"{self._action} action",
     )
 
@@ -227,23 +233,23 @@ def _s3_auth(self: S3Response, bucket_name: str | None = None, key_name: str | N
     return None
 
 
-# What moto had before install(), for the canary tests.
-ORIGINALS = {
-    "S3Response._authenticate_and_authorize_s3_action": S3Response._authenticate_and_authorize_s3_action,
-    "IAMRequestBase.check_action_permitted": IAMRequestBase.check_action_permitted,
-    "IAMRequest._create_aws_request": IAMRequest._create_aws_request,
-    "IAMRequest._raise_access_denied": IAMRequest._raise_access_denied,
-    "IAMRequest._raise_invalid_access_key": IAMRequest._raise_invalid_access_key,
-    **{f"{cls.__name__}._determine_resource": getattr(cls, "_determine_resource", None) for cls in _RESOURCE_HOOKS},
+# (owner, attribute, replacement): what install() sets, as moto_hooks does.
+_PATCHES: list[tuple[type, str, Callable[..., Any]]] = [
+    (S3Response, "_authenticate_and_authorize_s3_action", _s3_auth),
+    (IAMRequestBase, "check_action_permitted", _check_action_permitted),
+    (IAMRequest, "_create_aws_request", _create_aws_request),
+    (IAMRequest, "_raise_access_denied", _raise_access_denied),
+    (IAMRequest, "_raise_invalid_access_key", _raise_invalid_access_key),
+    *((cls, "_determine_resource", determine) for cls, determine in _RESOURCE_HOOKS.items()),
+]
+
+# What moto had before install(), for the canary tests (None: moto had nothing by that name).
+ORIGINALS: dict[str, Any] = {
+    f"{owner.__name__}.{attribute}": getattr(owner, attribute, None) for owner, attribute, _ in _PATCHES
 }
 
 
 def install() -> None:
     """Patch moto's IAM checks (moto_hooks.install calls this once)."""
-    S3Response._authenticate_and_authorize_s3_action = _s3_auth
-    IAMRequestBase.check_action_permitted = _check_action_permitted
-    IAMRequest._create_aws_request = _create_aws_request
-    IAMRequest._raise_access_denied = _raise_access_denied
-    IAMRequest._raise_invalid_access_key = _raise_invalid_access_key
-    for cls, determine in _RESOURCE_HOOKS.items():
-        cls._determine_resource = determine
+    for owner, attribute, replacement in _PATCHES:
+        setattr(owner, attribute, replacement)

@@ -86,7 +86,7 @@ class _Espeak:
         self.lib.espeak_SetSynthCallback(self._cb)
         self.lock = threading.Lock()
 
-    def _collect(self, wav: ctypes.POINTER(ctypes.c_short), n: int, _events: int) -> int:
+    def _collect(self, wav: ctypes._Pointer[ctypes.c_short], n: int, _events: int) -> int:
         if wav and n > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
         return 0

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from urllib.parse import urlparse
 import boto3
 import requests
 
+from gallery.contracts import AsyncInferenceNotification
 from gallery_local.iam_local import session_credentials
 
 HANG = "hang"  # the endpoint never answers: the state machine's task times out
@@ -56,7 +58,8 @@ class EngineProcess:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"The face engine exited: {self.proc.stderr.read().decode()[-2000:]}")
+                said = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"The face engine exited: {said[-2000:]}")
             try:
                 if requests.get(f"{self.url}/ping", timeout=1).status_code == 200:
                     return self
@@ -116,7 +119,7 @@ class AsyncEndpoints:
         self.faults: dict[str, list[str]] = {}
         self.invocations: list[dict] = []
         self._lock = threading.Lock()
-        self._configs: dict[str, dict] = {}
+        self._configs: dict[str, Mapping[str, Any]] = {}
 
     def inject(self, endpoint_name: str, *faults: str) -> None:
         """Queue faults for the next invocations of one endpoint (HANG or ERROR)."""
@@ -127,7 +130,7 @@ class AsyncEndpoints:
         with self._lock:
             self.faults.clear()
 
-    def _config(self, endpoint_name: str) -> dict:
+    def _config(self, endpoint_name: str) -> Mapping[str, Any]:
         if endpoint_name not in self._configs:
             cfg_name = self.sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
             self._configs[endpoint_name] = self.sagemaker.describe_endpoint_config(EndpointConfigName=cfg_name)[
@@ -219,8 +222,12 @@ class AsyncEndpoints:
             self.replace_engine()
 
     def replace_engine(self) -> None:
+        engine = self.engine
+        if engine is None:
+            raise RuntimeError("The local stack was given an engine_url; it cannot replace that engine.")
+
         def replace() -> None:
-            self.engine.start()
+            engine.start()
             for name in list(self._instances):
                 self._in_service(name)
 
@@ -249,7 +256,7 @@ class AsyncEndpoints:
     def _run(
         self,
         endpoint: str,
-        cfg: dict,
+        cfg: Mapping[str, Any],
         input_location: str,
         inference_id: str,
         output: str,
@@ -304,11 +311,14 @@ class AsyncEndpoints:
                 "application/json",
             )
         notifications = cfg["OutputConfig"].get("NotificationConfig") or {}
-        message: dict[str, Any] = {
+        # What SageMaker publishes (contracts.AsyncInferenceNotification, which the callback reads).
+        message: AsyncInferenceNotification = {
             "awsRegion": "us-east-1",
             "eventTime": _now(),
             "receivedTime": received,
+            "invocationStatus": "Completed",
             "requestParameters": {"endpointName": endpoint, "inputLocation": input_location},
+            "responseParameters": {"contentType": ctype},
             "inferenceId": inference_id,
             "eventVersion": "1.0",
             "eventSource": "aws:sagemaker",
@@ -317,20 +327,17 @@ class AsyncEndpoints:
         if status == 200:
             bucket, key = _s3_uri(output)
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=ctype)
-            message.update(
-                invocationStatus="Completed", responseParameters={"contentType": ctype, "outputLocation": output}
-            )
+            message["responseParameters"]["outputLocation"] = output
             topic = notifications.get("SuccessTopic")
         else:
             bucket, key = _s3_uri(failure)
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=ctype)
             kind = "client" if 400 <= status < 500 else "server"
-            message.update(
-                invocationStatus="Failed",
-                failureReason=f"ClientError: Received {kind} error ({status}) from model. "
-                "See the SageMaker Endpoint logs.",
-                responseParameters={"contentType": ctype, "failureLocation": failure},
+            message["invocationStatus"] = "Failed"
+            message["failureReason"] = (
+                f"ClientError: Received {kind} error ({status}) from model. See the SageMaker Endpoint logs."
             )
+            message["responseParameters"]["failureLocation"] = failure
             topic = notifications.get("ErrorTopic")
         if topic:
             self.sns.publish(TopicArn=topic, Message=json.dumps(message))

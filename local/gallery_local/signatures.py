@@ -51,11 +51,14 @@ def _allowed(signer: Any, action: str, resource: str) -> bool:
 def role_allows(role_arn: str, action: str, resource: str) -> bool:
     """A role's decision, from its policies as moto holds them now, for the hops AWS authorises
     without a signed request (an EventBridge rule's target role)."""
-    from moto.iam.models import iam_backends
+    from moto.iam.models import ManagedPolicy, iam_backends
 
     account_id, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
     backend = iam_backends[account_id]["aws"]
-    policies = [backend.get_role_policy(name, p)[1] for p in backend.list_role_policies(name)]
+    # Inline policies' documents and the attached managed policies themselves (IAMPolicy takes both).
+    policies: list[str | ManagedPolicy] = [
+        backend.get_role_policy(name, p)[1] for p in backend.list_role_policies(name)
+    ]
     policies += backend.list_attached_role_policies(name)[0]
     return allowed(policies, action, resource)
 
@@ -89,7 +92,7 @@ def check_query_signed(account_id: str, method: str, url: str, host: str, action
         raise Refused(f"{access_key_id} may not {action} on {resource}")
 
 
-def check_post_policy(account_id: str, bucket: str, form: dict[str, str], size: int) -> None:
+def check_post_policy(account_id: str, bucket: str | None, form: dict[str, str], size: int) -> None:
     """A browser POST upload: the policy's signature, expiry and every condition, then the
     signer's permission to put the key."""
     fields = {k.lower(): v for k, v in form.items()}

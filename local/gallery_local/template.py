@@ -6,6 +6,7 @@ same tables, buckets, topics, functions and state machine that `sam deploy` crea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,16 +41,18 @@ class _CfnLoader(yaml.SafeLoader):
     """YAML with CloudFormation's short tags (!Ref, !GetAtt, !Sub, ...)."""
 
 
-def _construct(tag: str):
-    def build(loader: yaml.Loader, node: yaml.Node) -> dict:
+def _construct(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict]:
+    def build(loader: yaml.SafeLoader, node: yaml.Node) -> dict:
         if isinstance(node, yaml.ScalarNode):
             value: Any = loader.construct_scalar(node)
             if tag == "GetAtt":
                 value = value.split(".", 1)
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
-        else:
+        elif isinstance(node, yaml.MappingNode):
             value = loader.construct_mapping(node, deep=True)
+        else:
+            raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{tag}", node.start_mark)
         key = tag if tag in _SHORT_TAGS else f"Fn::{tag}"
         return {key: value}
 
