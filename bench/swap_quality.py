@@ -119,6 +119,52 @@ class Identity:
         return np.array(self.net.compute_face_descriptor(rgb, shape))
 
 
+def image_paths(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+
+
+def load_visitors(
+    photo_paths: list[Path], ident: Identity
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, str]], dict[str, str], list[tuple[str, np.ndarray]]]:
+    """Visitor crops by file name as (crop, embedding, identity label), refused photos (name: reason),
+    and the gallery for top-1 retrieval: every visitor photo's own face as (label, embedding)."""
+    visitors: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
+    refused_photos: dict[str, str] = {}
+    crops: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for p in photo_paths:
+        crop = crop_like_the_crop_step(load(p))
+        emb = ident.embed(crop) if crop is not None else None
+        if crop is None or emb is None:
+            refused_photos[p.name] = "NoFaceDetected"
+            continue
+        crops[p.name] = (crop, emb)
+    labels = identities({k: e for k, (_, e) in crops.items()})
+    gallery = [(labels[k], e) for k, (_, e) in crops.items()]
+    for k, (crop, emb) in crops.items():
+        visitors[k] = (crop, emb, labels[k])
+    return visitors, refused_photos, gallery
+
+
+def load_portraits(
+    portrait_paths: list[Path], ident: Identity, size: int
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], dict[str, str]]:
+    """Usable portraits by file name as (image at `size` px, embedding, face region mask), and the
+    refused ones (name: reason)."""
+    portraits: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    refused_portraits: dict[str, str] = {}
+    for p in portrait_paths:
+        img = load(p, size)
+        faces = detect_faces(img)
+        reason = "NoFaceDetected" if not faces else checks.problem(faces[0])
+        if reason:
+            refused_portraits[p.name] = reason
+            continue
+        emb = ident.embed(img, faces[0].box)
+        region = face_region_mask(faces[0].mesh, img.shape[:2])
+        portraits[p.name] = (img, emb, region)
+    return portraits, refused_portraits
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -132,18 +178,21 @@ def face_zoom(img: np.ndarray, box: tuple[float, float, float, float], height: i
 
 
 def contact_sheet(cells: list[tuple[str, list[np.ndarray]]], path: Path, per_row: int = 4) -> None:
-    """Each cell: label + [visitor crop, portrait face, result face] side by side."""
+    """Each cell: label + [visitor crop, portrait face, result face] side by side.
+
+    The images of a cell may differ in height, and so may cells: each is padded (black) at the bottom."""
     strips = []
     for label, imgs in cells:
-        strip = np.concatenate(imgs, axis=1)
+        ih = max(i.shape[0] for i in imgs)
+        strip = np.concatenate([np.pad(i, ((0, ih - i.shape[0]), (0, 0), (0, 0))) for i in imgs], axis=1)
         pil = Image.fromarray(strip)
         ImageDraw.Draw(pil).text((4, 4), label, fill=(255, 255, 0))
         strips.append(np.asarray(pil))
     if not strips:
         return
     w = max(s.shape[1] for s in strips)
-    h = strips[0].shape[0]
-    strips = [np.pad(s, ((0, 0), (0, w - s.shape[1] + 6), (0, 0))) for s in strips]
+    h = max(s.shape[0] for s in strips)
+    strips = [np.pad(s, ((0, h - s.shape[0]), (0, w - s.shape[1] + 6), (0, 0))) for s in strips]
     rows = []
     for i in range(0, len(strips), per_row):
         row = strips[i : i + per_row]
@@ -165,39 +214,11 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     ident = Identity()
 
-    photo_paths = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    portrait_paths = sorted(p for p in args.portraits.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    photo_paths, portrait_paths = image_paths(args.photos), image_paths(args.portraits)
     if args.quick:
         photo_paths, portrait_paths = photo_paths[:3], portrait_paths[:3]
-
-    visitors: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
-    refused_photos: dict[str, str] = {}
-    crops: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for p in photo_paths:
-        crop = crop_like_the_crop_step(load(p))
-        emb = ident.embed(crop) if crop is not None else None
-        if crop is None or emb is None:
-            refused_photos[p.name] = "NoFaceDetected"
-            continue
-        crops[p.name] = (crop, emb)
-    labels = identities({k: e for k, (_, e) in crops.items()})
-    # The gallery for top-1 retrieval: every visitor photo's own face.
-    gallery = [(labels[k], e) for k, (_, e) in crops.items()]
-    for k, (crop, emb) in crops.items():
-        visitors[k] = (crop, emb, labels[k])
-
-    portraits: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    refused_portraits: dict[str, str] = {}
-    for p in portrait_paths:
-        img = load(p, args.size)
-        faces = detect_faces(img)
-        reason = "NoFaceDetected" if not faces else checks.problem(faces[0])
-        if reason:
-            refused_portraits[p.name] = reason
-            continue
-        emb = ident.embed(img, faces[0].box)
-        region = face_region_mask(faces[0].mesh, img.shape[:2])
-        portraits[p.name] = (img, emb, region)
+    visitors, refused_photos, gallery = load_visitors(photo_paths, ident)
+    portraits, refused_portraits = load_portraits(portrait_paths, ident, args.size)
 
     per_theme: dict[str, dict[str, list]] = {t: defaultdict(list) for t in args.themes}
     cells: dict[str, list] = {t: [] for t in args.themes}
