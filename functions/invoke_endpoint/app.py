@@ -3,14 +3,17 @@
 A visit that finds its endpoint without an instance is told so: `warmingUp` on the visit (the
 tablet) and, the first time only, a WARMING_UP tile on its display (AppSync publishResult)."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gallery import display, inference
-from gallery.contracts import Display, DisplayInput, InferenceStarted, InvokeEndpointInput
+from gallery.contracts import Display, InferenceStarted, InvokeEndpointInput
 from gallery.runtime import client, credentials, logger, region, setting, table, tracer
 
 
-def _publish(tile: DisplayInput) -> Display:
+def _publish(tile: Mapping[str, Any]) -> Display:
     return display.publish(credentials(), region(), setting("GRAPHQL_URL"), tile)
 
 

@@ -230,6 +230,8 @@ class LocalAppSync(LoopbackService):
             return
         type_name = {"mutation": "Mutation", "subscription": "Subscription"}.get(op.operation.value, "Query")
         resources = [f"{self.api_arn}/types/{type_name}/fields/{f.name.value}" for f in root_fields(document, op)]
+        if self.account_id is None:  # configure_auth sets it with api_arn
+            raise Unauthorized("No account to check the signature in.")
         try:
             signatures.check_header_signed(self.account_id, method, url, headers, body, "appsync:GraphQL", resources)
         except (signatures.Refused, KeyError, ValueError) as e:
@@ -294,6 +296,8 @@ class LocalAppSync(LoopbackService):
             message = "Subscriptions run over the real-time WebSocket endpoint, not over HTTP."
             raise _Answer({"errors": [{"errorType": "UnsupportedOperation", "message": message}]})
         parent = self.schema.mutation_type if op.operation == graphql.OperationType.MUTATION else self.schema.query_type
+        if parent is None:
+            raise _Answer({"errors": [{"message": f"The schema has no {op.operation.value} type."}]})
         return _Request(document, op, operation_name, parent, root_fields(document, op))
 
     def _authorise(self, request: _Request, identity: Identity | None) -> None:
@@ -323,7 +327,7 @@ class LocalAppSync(LoopbackService):
 
     def _execute(self, request: _Request, variables: dict | None) -> tuple[dict, dict | None]:
         """The response body, and the data the resolvers returned."""
-        result = graphql.execute(
+        result = graphql.execute_sync(
             self.schema,
             request.document,
             root_value=self._root(),
@@ -364,7 +368,7 @@ class LocalAppSync(LoopbackService):
         self._listeners[subscription_id] = listener
         return subscription_id
 
-    def unsubscribe(self, listener: Callable) -> None:
+    def unsubscribe(self, listener: Callable | str) -> None:
         """Stop handing results to `listener` (the callable, or the id subscribe() gave it)."""
         for subscription_id, known in list(self._listeners.items()):
             if listener == subscription_id or listener == known:

@@ -26,6 +26,7 @@ import binascii
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -34,6 +35,7 @@ from urllib.parse import parse_qs, urlparse
 import graphql
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from gallery_local.appsync_local import (
     LocalAppSync,
@@ -117,8 +119,14 @@ class RealtimeServer:
 
     def stop(self) -> None:
         self.appsync.unsubscribe(self._on_mutation)
-        if self._loop and self._stop and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(lambda: self._stop.done() or self._stop.set_result(None))
+        loop, stop = self._loop, self._stop
+        if loop and stop and not loop.is_closed():
+
+            def finish() -> None:
+                if not stop.done():
+                    stop.set_result(None)
+
+            loop.call_soon_threadsafe(finish)
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
@@ -171,6 +179,8 @@ class RealtimeServer:
     def _connection_header(self, connection: ServerConnection) -> dict:
         """The authorization header of the connection: subprotocol first, then the query string."""
         request = connection.request
+        if request is None:  # not before the handshake, which is where this is called from
+            return {}
         offered = [p.strip() for v in request.headers.get_all("Sec-WebSocket-Protocol") for p in v.split(",")]
         for p in offered:
             if p.startswith(HEADER_SUBPROTOCOL_PREFIX):
@@ -284,7 +294,7 @@ class RealtimeServer:
             except Unauthorized:
                 raise _Refused("UnauthorizedException", NOT_AUTHORIZED) from None
             subscription = self._parse(sub_id, data["query"], variables, data.get("operationName"))
-            parent = self.appsync.schema.subscription_type
+            parent = _subscriptions(self.appsync.schema)
             if not authorized(identity, parent, subscription.field_name):
                 raise _Refused("Unauthorized", f"Not Authorized to access {subscription.field_name} on type {parent}")
         except _Refused as e:
@@ -310,7 +320,7 @@ class RealtimeServer:
         if len(fields) != 1:
             raise _Refused("UnsupportedOperation", "A subscription selects exactly one field.")
         node = fields[0]
-        field_def = schema.subscription_type.fields[node.name.value]
+        field_def = _subscriptions(schema).fields[node.name.value]
         coerced = graphql.get_variable_values(schema, op.variable_definitions or [], variables)
         if isinstance(coerced, list):  # errors
             raise _Refused("GraphQLError", "; ".join(e.message for e in coerced))
@@ -359,10 +369,17 @@ class _Refused(Exception):
         self.error_type, self.message = error_type, message
 
 
-def _select_subprotocol(connection: ServerConnection, subprotocols: Any) -> str | None:
+def _select_subprotocol(connection: ServerConnection, subprotocols: Sequence[Subprotocol]) -> Subprotocol | None:
     # Accept the connection without a subprotocol when graphql-ws is not offered, so that the
     # client can be told why (connection_error), as AppSync does.
-    return SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
+    return Subprotocol(SUBPROTOCOL) if SUBPROTOCOL in subprotocols else None
+
+
+def _subscriptions(schema: graphql.GraphQLSchema) -> graphql.GraphQLObjectType:
+    """The schema's Subscription type (appsync/schema.graphql has one)."""
+    if schema.subscription_type is None:
+        raise RuntimeError("The AppSync schema has no Subscription type.")
+    return schema.subscription_type
 
 
 def _error(sub_id: str | None, error_type: str, message: str) -> dict:
@@ -411,7 +428,7 @@ def _matches(arguments: dict, selected: dict) -> bool:
 
 
 def _project(selection: list, selected: dict, schema: graphql.GraphQLSchema, field_name: str) -> dict:
-    type_ = graphql.get_named_type(schema.subscription_type.fields[field_name].type)
+    type_ = graphql.get_named_type(_subscriptions(schema).fields[field_name].type)
     out: dict[str, Any] = {}
     for node in selection:
         key, name = (node.alias or node.name).value, node.name.value

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
 from gallery_local import template as tpl
@@ -117,7 +118,10 @@ class Serve:
     def __init__(self, stack: LocalStack, port: int = 0, keepalive_seconds: float = 60.0, web: Path = WEB) -> None:
         self.stack, self.port, self.web = stack, port, web
         self.keepalive_seconds = keepalive_seconds
-        self.api_key = stack.appsync.auth.api_key  # the stack made the displays' key
+        auth = stack.appsync.auth
+        if auth is None:
+            raise RuntimeError("The local stack configures AppSync's auth when it starts.")
+        self.api_key = auth.api_key  # the stack made the displays' key
         self._shutdown = Shutdown()
 
     def start(self) -> Serve:
@@ -204,12 +208,13 @@ class Serve:
         except Exception as e:  # noqa: BLE001 - an unknown or malformed ARN
             return 404, _page("Execution not found", f"<p>{html.escape(str(e))}</p>")
         rows = []
-        for e in events:
-            details = next((v for k, v in e.items() if k.endswith("EventDetails")), {}) or {}
+        for event in events:
+            details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
             what = details.get("name") or details.get("error") or details.get("resourceType") or ""
             extra = details.get("cause") or ""
             rows.append(
-                f"<tr><td>{e['id']}</td><td>{e['timestamp']:%H:%M:%S.%f}</td><td>{html.escape(e['type'])}</td>"
+                f"<tr><td>{event['id']}</td><td>{event['timestamp']:%H:%M:%S.%f}</td>"
+                f"<td>{html.escape(event['type'])}</td>"
                 f"<td>{html.escape(str(what))}</td><td>{html.escape(str(extra))[:400]}</td></tr>"
             )
         body = (

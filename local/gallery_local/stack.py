@@ -9,6 +9,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,9 +175,9 @@ class LocalStack:
             # Presigned S3 URLs as SigV4: S3 refuses SigV2 on buckets made since 2020.
             config = Config(signature_version="s3v4") if service == "s3" else None
             endpoint = getattr(self, "service_endpoints", {}).get(service, self.endpoint)
-            self._clients[service] = boto3.session.Session().client(
-                service, endpoint_url=endpoint, region_name=tpl.REGION, config=config
-            )
+            # The stubs type client() per literal service name; this one is the caller's.
+            make: Callable[..., Any] = boto3.session.Session().client
+            self._clients[service] = make(service, endpoint_url=endpoint, region_name=tpl.REGION, config=config)
         return self._clients[service]
 
     def _catalog_model_parameters(self) -> dict[str, str]:
@@ -374,7 +375,7 @@ class LocalStack:
             )
             moto_hooks.register_function(name, self.root / props["CodeUri"])
             # Imported inside the function's own environment, as its sandbox would at a cold start.
-            with os.environ.function(self.sandbox_environment(name)):
+            with lambda_env.install().function(self.sandbox_environment(name)):
                 moto_hooks.load_handler(name, props.get("Handler", "app.handler"))
             # Where an asynchronous invocation goes after its last retry (moto_hooks._on_failure).
             invoke_config = self.resolver.value(props.get("EventInvokeConfig") or {})

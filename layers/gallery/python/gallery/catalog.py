@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Mapping
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
@@ -158,7 +159,7 @@ def last_portraits(visits: Any, display_id: str, k: int = NO_REPEAT) -> list[str
     return shown
 
 
-def face_traits(face: dict) -> dict:
+def face_traits(face: Mapping[str, Any]) -> dict:
     """What matching needs from CropFace's description of the face: the gender, a coarse age
     band (never the estimated ages themselves) and the measured skin tone group, each only when
     known."""
@@ -228,7 +229,7 @@ def remember_match(visits: Any, visit_id: str, match: dict) -> bool:
 PORTRAIT_FIELDS = {"portraitId": "", "key": "", "title": "", "story": "", "audioKey": ""}
 
 
-def choose_portrait(catalog: Any, visits: Any, visit: dict, no_repeat: int = NO_REPEAT) -> dict:
+def choose_portrait(catalog: Any, visits: Any, visit: Mapping[str, Any], no_repeat: int = NO_REPEAT) -> dict:
     """The portrait for a visit, with every field the state machine reads: its title, story and
     audio in the visit's language. A catalog item without an image cannot be swapped into, so it
     is never chosen; one without a title or story is used with empty ones. How it matched is

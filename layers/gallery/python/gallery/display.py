@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -16,6 +17,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from gallery import keys, paging, visits
+from gallery.contracts import Display
 
 # A display that has shown nothing yet, or was reset: the wall shows the default art.
 DEFAULT = "DEFAULT"
@@ -42,7 +44,9 @@ def image_url(s3: Any, bucket: str, key: str) -> str:
     return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=IMAGE_URL_SECONDS)
 
 
-def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None, language: str | None = None) -> dict:
+def tile(
+    s3: Any, bucket: str, outcome: Mapping[str, Any], view: dict | None = None, language: str | None = None
+) -> dict:
     """The DisplayInput for a finished visit: the portrait when DONE (with its view link), the
     reason otherwise; for a visit still waiting for an endpoint (WARMING_UP), only its theme and
     language. visitId goes into the stored state only; the Display type never returns it.
@@ -77,7 +81,7 @@ def tile(s3: Any, bucket: str, outcome: dict, view: dict | None = None, language
     return {k: v for k, v in data.items() if v is not None}
 
 
-def show(s3: Any, visit_table: Any, bucket: str, outcome: dict) -> dict | None:
+def show(s3: Any, visit_table: Any, bucket: str, outcome: Mapping[str, Any]) -> dict | None:
     """The tile to publish for a finished visit, or None when the visit may not be shown any more
     (the visitor deleted it, or is deleting it, while the pipeline ran)."""
     if outcome["status"] != visits.DONE:
@@ -120,7 +124,7 @@ def signed_graphql(credentials: Any, region: str, url: str, query: str, variable
     return result["data"]
 
 
-def publish(credentials: Any, region: str, url: str, display_input: dict) -> dict:
+def publish(credentials: Any, region: str, url: str, display_input: Mapping[str, Any]) -> Display:
     return signed_graphql(credentials, region, url, PUBLISH_RESULT, {"input": display_input})["publishResult"]
 
 

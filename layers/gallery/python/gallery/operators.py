@@ -50,7 +50,7 @@ def display_ids(spec: str) -> list[str]:
 
 
 def operator_view(visit: dict) -> dict:
-    view = visits.public_view(visit)
+    view: dict[str, Any] = {**visits.public_view(visit)}
     view.update({k: visits.plain(visit[k]) for k in OPERATOR_FIELDS if k in visit})
     return view
 
