@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup demo test lint checkov chromium bench bench-pipeline bench-quality bench-look bench-matching bench-catalog loadtest serve clean
+.PHONY: setup demo test lint typecheck checkov chromium bench bench-pipeline bench-quality bench-matching bench-catalog loadtest serve clean
 
 setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 
@@ -41,9 +41,15 @@ demo: setup
 # end-to-end and browser tests share one running local stack.
 test: setup chromium
 	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory checkov
 	$(VENV)/bin/pytest tests/unit
 	$(VENV)/bin/pytest tests/e2e $(wildcard tests/browser)
+
+# mypy over the functions, their layer and the local stack; settings in pyproject.toml [tool.mypy].
+# The payloads the functions pass are the TypedDicts of layers/gallery/python/gallery/contracts.py.
+typecheck: setup
+	$(VENV)/bin/mypy
 
 # checkov does not expand SAM resources: it checks the template and SAM's transform of it.
 # Skipped checks and their reasons are in .checkov.yaml.
@@ -65,11 +71,6 @@ bench-pipeline: setup
 
 bench-quality: setup
 	$(VENV)/bin/python bench/swap_quality.py
-
-# Seam, skin colour and identity of the swap's results, with contact sheets in bench/out (issue 10;
-# 10-15 minutes on 2 cores). LOOK_ARGS="--label after", or "--label before --engine-rev REV" for a baseline.
-bench-look: setup
-	$(VENV)/bin/python bench/swap_look.py $(LOOK_ARGS)
 
 # The ladder and the no-repeat rule on 1,000 simulated visitors (no stack needed, about a second).
 bench-matching: setup
