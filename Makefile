@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup demo test lint typecheck checkov chromium bench bench-pipeline bench-quality bench-matching bench-catalog loadtest serve clean
+.PHONY: setup demo test lint typecheck checkov chromium bench bench-pipeline bench-quality bench-look bench-matching bench-catalog loadtest serve clean
 
 setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 
@@ -71,6 +71,11 @@ bench-pipeline: setup
 
 bench-quality: setup
 	$(VENV)/bin/python bench/swap_quality.py
+
+# Seam, skin colour and identity of the swap's results, with contact sheets in bench/out (issue 10;
+# 10-15 minutes on 2 cores). LOOK_ARGS="--label after", or "--label before --engine-rev REV" for a baseline.
+bench-look: setup
+	$(VENV)/bin/python bench/swap_look.py $(LOOK_ARGS)
 
 # The ladder and the no-repeat rule on 1,000 simulated visitors (no stack needed, about a second).
 bench-matching: setup
