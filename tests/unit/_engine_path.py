@@ -1,4 +1,10 @@
-"""Shared helpers for the face engine tests: import path and sample data."""
+"""Shared helpers for the face engine tests: import path and sample data.
+
+bundled_photo/bundled_portrait are the demo's pictures (local/gallery_local/demo), in every clone:
+visitor-a.jpg is the shared obama.jpg re-encoded, visitor-b.jpg biden2.jpg, visitor-c.jpg
+obama2.jpg, visitor-d.jpg and visitor-e.jpg NASA portraits of two women, portraits/mona-lisa.jpg
+mona_lisa.jpg at 1024 px. photo/portrait read the shared sample data and skip loudly without it
+(tests.conftest.shared_data): use them only for what no bundled picture shows."""
 
 from __future__ import annotations
 
@@ -8,22 +14,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import DEMO, SHARED_DATA, shared_data
+
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_DIR = REPO / "containers" / "face"
 if str(ENGINE_DIR) not in sys.path:
     sys.path.insert(0, str(ENGINE_DIR))
 
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED_DATA
 PHOTOS = DATA / "photos"
 PORTRAITS = DATA / "portraits"
+BUNDLED_PHOTOS = DEMO / "photos"
+BUNDLED_PORTRAITS = DEMO / "portraits"
 
 
 def load(path: Path, max_side: int | None = None) -> np.ndarray:
     """RGB uint8 array of an image file, optionally downscaled to max_side."""
     from PIL import Image
 
-    if not path.exists():
-        pytest.skip(f"sample data not available: {path}")
     im = Image.open(path).convert("RGB")
     if max_side and max(im.size) > max_side:
         s = max_side / max(im.size)
@@ -32,11 +40,41 @@ def load(path: Path, max_side: int | None = None) -> np.ndarray:
 
 
 def photo(name: str, max_side: int | None = None) -> np.ndarray:
-    return load(PHOTOS / name, max_side)
+    """A shared sample photo; the test skips (loudly) without ../shared/data."""
+    return load(shared_data(f"photos/{name}"), max_side)
 
 
 def portrait(name: str, max_side: int | None = 1024) -> np.ndarray:
-    return load(PORTRAITS / name, max_side)
+    """A shared sample portrait; the test skips (loudly) without ../shared/data."""
+    return load(shared_data(f"portraits/{name}"), max_side)
+
+
+def bundled_photo(name: str, max_side: int | None = None) -> np.ndarray:
+    return load(BUNDLED_PHOTOS / name, max_side)
+
+
+def bundled_portrait(name: str, max_side: int | None = 1024) -> np.ndarray:
+    return load(BUNDLED_PORTRAITS / name, max_side)
+
+
+def resized(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """The picture scaled by `scale` (Lanczos), as a smaller or larger photo of the same scene."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    return np.asarray(Image.fromarray(rgb).resize((round(w * scale), round(h * scale)), Image.LANCZOS)).copy()
+
+
+def side_by_side(*pictures: np.ndarray, gap: int = 40) -> np.ndarray:
+    """One picture of several, left to right on a plain ground, top-aligned: a group photo."""
+    h = max(p.shape[0] for p in pictures)
+    w = sum(p.shape[1] for p in pictures) + gap * (len(pictures) - 1)
+    out = np.full((h, w, 3), 235, np.uint8)
+    x = 0
+    for p in pictures:
+        out[: p.shape[0], x : x + p.shape[1]] = p
+        x += p.shape[1] + gap
+    return out
 
 
 class Identity:

@@ -3,12 +3,11 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from gallery_local import cli
 from gallery_local.demo import DEMO
-from tests.conftest import SHARED_DATA
+from tests.conftest import shared_data
 
 
 def test_swap_writes_the_portrait_with_the_visitors_face(tmp_path: Path, capsys):
@@ -28,9 +27,7 @@ def test_swap_writes_the_portrait_with_the_visitors_face(tmp_path: Path, capsys)
 
 
 def test_swap_refuses_with_the_reason_and_a_nonzero_status(tmp_path: Path, capsys):
-    turned = SHARED_DATA / "portraits" / "Girl_with_a_Pearl_Earring.jpg"
-    if not turned.exists():
-        pytest.skip("shared sample portraits are not available")
+    turned = shared_data("portraits/Girl_with_a_Pearl_Earring.jpg")  # the turned face
     out = tmp_path / "preview.png"
     assert cli.main(["swap", str(DEMO / "photos" / "visitor-a.jpg"), str(turned), "-o", str(out)]) == 2
     assert "FaceNotFrontal" in capsys.readouterr().err

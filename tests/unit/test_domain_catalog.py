@@ -66,9 +66,10 @@ def test_age_band_of_a_range_whose_midpoint_falls_between_bands(low, high, band)
     assert catalog.age_band({"low": low, "high": high}) == band
 
 
-def test_the_bands_are_the_catalogs():
-    bands = {catalog.age_band({"low": a, "high": a}) for a in range(0, 100)}
-    assert bands == set(catalog_items.AGE_BANDS)
+def test_every_age_has_its_band_and_the_bands_are_the_catalogs():
+    bands = [catalog.age_band({"low": a, "high": a}) for a in range(0, 100)]
+    assert bands == ["young"] * 35 + ["adult"] * 25 + ["senior"] * 40  # 0-34, 35-59, 60+
+    assert tuple(dict.fromkeys(bands)) == catalog_items.AGE_BANDS
 
 
 # ---------------------------------------------------------------- choose (the ladder: test_matching.py)

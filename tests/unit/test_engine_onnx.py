@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from _engine_path import photo, portrait
+from _engine_path import bundled_photo, bundled_portrait
 from onnx import TensorProto, helper, numpy_helper
 
 from face_engine import engine
@@ -74,7 +74,7 @@ def restore_model(path: Path, codeformer: bool = False) -> Path:
 
 @pytest.fixture(scope="module")
 def mona() -> np.ndarray:
-    return portrait("mona_lisa.jpg")
+    return bundled_portrait("mona-lisa.jpg")
 
 
 def test_similarity_recovers_a_known_transform_and_templates() -> None:
@@ -131,7 +131,7 @@ def test_identity_swap_model_pastes_the_face_back_in_place(tmp_path: Path, mona:
     models = ob.OnnxModels(
         swap=ob._session(swap_model(tmp_path / "swap.onnx")), embed=ob._session(embed_model(tmp_path / "embed.onnx"))
     )
-    out, timings, mesh = ob.swap(models, photo("obama.jpg"), mona)
+    out, timings, mesh = ob.swap(models, bundled_photo("visitor-a.jpg"), mona)
     assert {"detect", "swap_model", "blend"} <= timings.keys()
     region = face_region_mask(mesh, mona.shape[:2])
     assert np.array_equal(out[~region], mona[~region])
@@ -164,7 +164,7 @@ def test_engine_picks_the_backend_from_model_dir(
     embed_model(tmp_path / "embed.onnx")
     monkeypatch.setenv("MODEL_DIR", str(tmp_path))
     assert engine.backend_name() == "swap=onnx restore=classical"
-    out, timings, _ = engine.swap(photo("obama.jpg"), mona, "painting")
+    out, timings, _ = engine.swap(bundled_photo("visitor-a.jpg"), mona, "painting")
     assert "swap_model" in timings and out.shape == mona.shape
     restore_model(tmp_path / "restore.onnx")
     ob._loaded.pop(str(tmp_path), None)
@@ -174,4 +174,4 @@ def test_engine_picks_the_backend_from_model_dir(
     monkeypatch.setenv("MODEL_DIR", str(tmp_path / "missing"))
     assert engine.backend_name() == "swap=classical restore=classical"
     with pytest.raises(ValueError):
-        engine.swap(photo("obama.jpg"), mona, "cubism")
+        engine.swap(bundled_photo("visitor-a.jpg"), mona, "cubism")

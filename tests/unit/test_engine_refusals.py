@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from _engine_path import photo, portrait
+from _engine_path import bundled_photo, bundled_portrait, photo, portrait
 
 from face_engine import checks, pipeline
 from face_engine.detect import detect_faces
@@ -14,7 +14,7 @@ from face_engine.errors import PORTRAIT, VISITOR, Refused
 
 def _refusal(visitor: np.ndarray, por: np.ndarray | None = None) -> Refused:
     if por is None:
-        por = portrait("mona_lisa.jpg")
+        por = bundled_portrait("mona-lisa.jpg")
     with pytest.raises(Refused) as info:
         pipeline.swap(visitor, por, "realistic")
     return info.value
@@ -30,13 +30,13 @@ def test_noise_and_a_portrait_without_a_face_are_no_face() -> None:
     rng = np.random.default_rng(3)
     noise = rng.integers(0, 256, (512, 512, 3), dtype=np.uint8)
     assert detect_faces(noise) == []
-    r = _refusal(photo("obama.jpg"), np.full((600, 400, 3), 30, np.uint8))
+    r = _refusal(bundled_photo("visitor-a.jpg"), np.full((600, 400, 3), 30, np.uint8))
     assert r.reason == "NoFaceDetected"
     assert r.subject == PORTRAIT
 
 
 def test_tiny_face_is_too_small() -> None:
-    big = photo("obama.jpg")
+    big = bundled_photo("visitor-a.jpg")
     small = cv2.resize(big, None, fx=0.16, fy=0.16, interpolation=cv2.INTER_AREA)
     faces = detect_faces(small)
     assert faces, "the detector should still find the tiny face"
@@ -48,14 +48,14 @@ def test_turned_portrait_is_not_frontal() -> None:
     girl = portrait("Girl_with_a_Pearl_Earring.jpg")
     face = detect_faces(girl)[0]
     assert face.yaw < -checks.MAX_YAW  # she looks over her right shoulder (towards the image's left)
-    r = _refusal(photo("obama.jpg"), girl)
+    r = _refusal(bundled_photo("visitor-a.jpg"), girl)
     assert r.reason == "FaceNotFrontal"
 
 
 def test_turned_visitor_is_not_frontal() -> None:
     # Synthetic yaw: squash one half of the face horizontally so the mesh sees
     # the face turned. Simpler and more reliable than hunting for a photo.
-    face = detect_faces(photo("obama.jpg"))[0]
+    face = detect_faces(bundled_photo("visitor-a.jpg"))[0]
     assert checks.problem(face) is None
     face.yaw = checks.MAX_YAW + 5
     assert checks.problem(face) == "FaceNotFrontal"
@@ -64,7 +64,7 @@ def test_turned_visitor_is_not_frontal() -> None:
 
 
 def test_pose_follows_a_rotated_mesh() -> None:
-    face = detect_faces(photo("obama.jpg"))[0]
+    face = detect_faces(bundled_photo("visitor-a.jpg"))[0]
     assert abs(face.yaw) < 10 and abs(face.pitch) < 10 and abs(face.roll) < 10
     from face_engine.detect import pose_from_mesh
 
@@ -79,7 +79,7 @@ def test_pose_follows_a_rotated_mesh() -> None:
 
 
 def test_black_bar_over_the_eyes_is_eyes_covered() -> None:
-    img = photo("obama.jpg")
+    img = bundled_photo("visitor-a.jpg")
     m = detect_faces(img)[0].mesh
     (x0, y0), (x1, y1) = m[[70, 300, 230, 450], :2].min(0).astype(int), m[[70, 300, 230, 450], :2].max(0).astype(int)
     img[y0:y1, x0:x1] = 0
@@ -87,7 +87,7 @@ def test_black_bar_over_the_eyes_is_eyes_covered() -> None:
 
 
 def test_dark_glasses_are_eyes_covered() -> None:
-    img = photo("biden2.jpg")
+    img = bundled_photo("visitor-b.jpg")
     m = detect_faces(img)[0].mesh
     for idx in ([33, 133, 159, 145], [263, 362, 386, 374]):
         c = m[idx, :2].mean(0)
@@ -96,7 +96,11 @@ def test_dark_glasses_are_eyes_covered() -> None:
     assert _refusal(img).reason == "EyesCovered"
 
 
-def test_usable_faces_pass_the_checks() -> None:
-    for name in ("obama.jpg", "biden2.jpg", "lin-manuel-miranda.png", "alex-lacamoire.png"):
-        face = detect_faces(photo(name))[0]
-        assert checks.problem(face) is None, name
+@pytest.mark.parametrize("name", [f"visitor-{c}.jpg" for c in "abcde"])
+def test_usable_faces_pass_the_checks(name: str) -> None:
+    assert checks.problem(detect_faces(bundled_photo(name))[0]) is None
+
+
+@pytest.mark.parametrize("name", ["lin-manuel-miranda.png", "alex-lacamoire.png"])
+def test_usable_faces_of_transparent_pngs_pass_the_checks(name: str) -> None:
+    assert checks.problem(detect_faces(photo(name))[0]) is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from _engine_path import photo
+from _engine_path import bundled_photo, photo, resized, side_by_side
 
 from face_engine.rekognition import face_details
 
@@ -11,7 +11,8 @@ REQUIRED_MARKS = {"eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight", "lef
 
 
 def test_face_details_shape_and_normalisation() -> None:
-    img = photo("two_people.jpg")
+    # Two women side by side, the one on the right further away.
+    img = side_by_side(bundled_photo("visitor-e.jpg"), resized(bundled_photo("visitor-d.jpg"), 0.8))
     h, w = img.shape[:2]
     details = face_details(img)
     assert len(details) == 2
@@ -22,8 +23,8 @@ def test_face_details_shape_and_normalisation() -> None:
         assert set(bb) == {"Width", "Height", "Left", "Top"}
         assert 0 <= bb["Left"] < 1 and 0 <= bb["Top"] < 1
         assert 0 < bb["Width"] <= 1 - bb["Left"] + 1e-9 and 0 < bb["Height"] <= 1 - bb["Top"] + 1e-9
-        # Boxes are in normalised units: a face here is 100-200 px of a 1126 px wide image.
-        assert 0.05 < bb["Width"] * w / 1126 < 0.3
+        # Boxes are in normalised units: a face here is 100-140 px of a 1480 px wide image.
+        assert 60 < bb["Width"] * w < 300
         marks = {m["Type"]: (m["X"], m["Y"]) for m in d["Landmarks"]}
         assert REQUIRED_MARKS <= marks.keys()
         for x, y in marks.values():
@@ -46,9 +47,14 @@ def test_face_details_shape_and_normalisation() -> None:
 
 def test_face_details_empty_for_no_face_and_mouth_open_is_seen() -> None:
     assert face_details(np.zeros((300, 300, 3), np.uint8)) == []
-    # obama2.jpg is mid-speech (mouth open, no smile); biden.jpg has the
-    # mouth closed; obama.jpg grins with parted lips.
-    talking, closed, grin = (face_details(photo(n))[0] for n in ("obama2.jpg", "biden.jpg", "obama.jpg"))
+    # visitor-c.jpg (the shared obama2.jpg) is mid-speech (mouth open, no smile); visitor-a.jpg
+    # (obama.jpg) grins with parted lips.
+    talking, grin = (face_details(bundled_photo(n))[0] for n in ("visitor-c.jpg", "visitor-a.jpg"))
     assert talking["MouthOpen"]["Value"] is True and talking["Smile"]["Value"] is False
-    assert closed["MouthOpen"]["Value"] is False
     assert grin["Smile"]["Value"] is True and grin["EyesOpen"]["Value"] is True
+
+
+def test_a_closed_mouth_is_seen() -> None:
+    # No bundled photo has a closed mouth: biden.jpg of the shared data does.
+    closed = face_details(photo("biden.jpg"))[0]
+    assert closed["MouthOpen"]["Value"] is False

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _engine_path import ENGINE_DIR, PHOTOS, PORTRAITS
+from _engine_path import BUNDLED_PHOTOS, BUNDLED_PORTRAITS, ENGINE_DIR
 from PIL import Image
 
 
@@ -29,8 +29,6 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    if not (PHOTOS / "obama.jpg").exists():
-        pytest.skip("sample data not available")
     port = _free_port()
     env = dict(os.environ, ENGINE_TASK="swap", MODEL_DIR="/nonexistent-model-dir")
     proc = subprocess.Popen(
@@ -76,9 +74,14 @@ def test_ping(server: str) -> None:
 
 
 def test_swap_then_restore_returns_png_and_timings(server: str) -> None:
-    portrait_path = PORTRAITS / "mona_lisa.jpg"
+    portrait_path = BUNDLED_PORTRAITS / "mona-lisa.jpg"
     body = json.dumps(
-        {"task": "swap", "face": _b64(PHOTOS / "obama.jpg"), "portrait": _b64(portrait_path), "theme": "painting"}
+        {
+            "task": "swap",
+            "face": _b64(BUNDLED_PHOTOS / "visitor-a.jpg"),
+            "portrait": _b64(portrait_path),
+            "theme": "painting",
+        }
     ).encode()
     status, headers, data = _post(server, body)
     assert status == 200, data[:300]
@@ -111,7 +114,11 @@ def test_swap_then_restore_returns_png_and_timings(server: str) -> None:
 
 def test_task_defaults_to_engine_task_env(server: str) -> None:
     body = json.dumps(
-        {"face": _b64(PHOTOS / "biden2.jpg"), "portrait": _b64(PORTRAITS / "mona_lisa.jpg"), "theme": "realistic"}
+        {
+            "face": _b64(BUNDLED_PHOTOS / "visitor-b.jpg"),
+            "portrait": _b64(BUNDLED_PORTRAITS / "mona-lisa.jpg"),
+            "theme": "realistic",
+        }
     ).encode()
     status, headers, _ = _post(server, body)
     assert status == 200 and headers["Content-Type"] == "image/png"
@@ -124,7 +131,7 @@ def test_refusal_is_422_with_reason(server: str) -> None:
         {
             "task": "swap",
             "face": base64.b64encode(buf.getvalue()).decode(),
-            "portrait": _b64(PORTRAITS / "mona_lisa.jpg"),
+            "portrait": _b64(BUNDLED_PORTRAITS / "mona-lisa.jpg"),
             "theme": "painting",
         }
     ).encode()
@@ -155,8 +162,8 @@ def test_unknown_theme_is_400(server: str) -> None:
     body = json.dumps(
         {
             "task": "swap",
-            "face": _b64(PHOTOS / "obama.jpg"),
-            "portrait": _b64(PORTRAITS / "mona_lisa.jpg"),
+            "face": _b64(BUNDLED_PHOTOS / "visitor-a.jpg"),
+            "portrait": _b64(BUNDLED_PORTRAITS / "mona-lisa.jpg"),
             "theme": "cubism",
         }
     ).encode()

@@ -1,14 +1,24 @@
-"""The real swap: identity moves to the portrait, nothing outside the face changes."""
+"""The real swap: identity moves to the portrait, nothing outside the face changes.
+
+On the bundled demo pictures (every clone has them). Each swap is checked three ways, so that an
+engine that returns the portrait unchanged, pastes the wrong face or touches the rest of the
+picture fails: every pixel outside the portrait's face region is the portrait's, the face region
+changed by a meaningful amount, and the result's face is closer (dlib's embedding, as
+bench/swap_quality.py measures) to the visitor than to the portrait and to another person."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from _engine_path import Identity, distance, photo, portrait
+from _engine_path import Identity, bundled_photo, bundled_portrait, distance, resized, side_by_side
 
 from face_engine import pipeline
 from face_engine.detect import detect_faces
 from face_engine.mesh import face_region_mask
+
+# Mean change (0-255 levels) over the face region that a swap makes at the least; the measured
+# swaps of these pictures change it by 16-22.
+FACE_CHANGED = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -18,22 +28,53 @@ def ident() -> Identity:
 
 @pytest.fixture(scope="module")
 def mona() -> np.ndarray:
-    return portrait("mona_lisa.jpg")
+    return bundled_portrait("mona-lisa.jpg")
+
+
+@pytest.fixture(scope="module")
+def obama() -> np.ndarray:
+    return bundled_photo("visitor-a.jpg")
+
+
+@pytest.fixture(scope="module")
+def biden() -> np.ndarray:
+    return bundled_photo("visitor-b.jpg")
+
+
+def region_of(rgb: np.ndarray, face: int = 0) -> np.ndarray:
+    return face_region_mask(detect_faces(rgb)[face].mesh, rgb.shape[:2])
+
+
+def assert_swapped(
+    ident: Identity, out: np.ndarray, portrait: np.ndarray, region: np.ndarray, visitor: np.ndarray, other: np.ndarray
+) -> None:
+    """`out` is `portrait` with `visitor`'s face in `region` and nothing else changed; `other` is
+    someone else, whom the face must not look more like."""
+    assert out.shape == portrait.shape and out.dtype == np.uint8
+    assert np.array_equal(out[~region], portrait[~region]), "pixels outside the face region changed"
+    changed = np.abs(out[region].astype(int) - portrait[region]).mean()
+    assert changed > FACE_CHANGED, f"the face region changed by {changed:.1f} levels: nothing was swapped"
+    e_out = ident.embed(out)
+    assert e_out is not None, "no face in the result"
+    d_visitor = distance(e_out, ident.embed(visitor))
+    d_portrait = distance(e_out, ident.embed(portrait))
+    d_other = distance(e_out, ident.embed(other))
+    assert d_visitor < 0.6, f"the result is {d_visitor:.2f} from the visitor: not the visitor's face"
+    assert d_visitor < d_portrait, f"closer to the portrait ({d_portrait:.2f}) than to the visitor ({d_visitor:.2f})"
+    assert d_visitor < d_other, f"closer to someone else ({d_other:.2f}) than to the visitor ({d_visitor:.2f})"
 
 
 @pytest.mark.parametrize("theme", pipeline.THEMES)
-def test_swap_and_restore_leave_outside_pixels_unchanged(mona: np.ndarray, theme: str) -> None:
-    visitor = photo("obama.jpg")
-    out, timings = pipeline.swap(visitor, mona, theme)
-    assert out.shape == mona.shape and out.dtype == np.uint8
+def test_swap_and_restore_leave_outside_pixels_unchanged(
+    ident: Identity, mona: np.ndarray, obama: np.ndarray, biden: np.ndarray, theme: str
+) -> None:
+    out, timings = pipeline.swap(obama, mona, theme)
     assert {"detect", "warp", "colour", "blend"} <= timings.keys()
-    region = face_region_mask(detect_faces(mona)[0].mesh, mona.shape[:2])
-    assert np.array_equal(out[~region], mona[~region])
-    # The face itself really changed.
-    assert np.abs(out[region].astype(int) - mona[region]).mean() > 5
+    region = region_of(mona)
+    assert_swapped(ident, out, mona, region, obama, biden)
     # Restore both ways: with the swap's mesh hint (as the server passes it
     # inside the PNG) and finding the face again.
-    _, _, mesh = pipeline.swap_with_face(visitor, mona, theme)
+    _, _, mesh = pipeline.swap_with_face(obama, mona, theme)
     for hint in (mesh, None):
         restored, rt = pipeline.restore(out, theme, hint)
         assert {"restore", "harmonise"} <= rt.keys()
@@ -42,39 +83,49 @@ def test_swap_and_restore_leave_outside_pixels_unchanged(mona: np.ndarray, theme
         assert not np.array_equal(restored[region], out[region])
 
 
-def test_swap_carries_the_visitors_identity(ident: Identity, mona: np.ndarray) -> None:
-    for name, other in (("obama.jpg", "biden2.jpg"), ("biden2.jpg", "obama.jpg")):
-        visitor = photo(name)
+def test_swap_carries_the_visitors_identity(
+    ident: Identity, mona: np.ndarray, obama: np.ndarray, biden: np.ndarray
+) -> None:
+    for visitor, other in ((obama, biden), (biden, obama)):
         out, _ = pipeline.swap(visitor, mona, "realistic")
         out, _ = pipeline.restore(out, "realistic")
-        e_out, e_vis, e_por, e_other = (ident.embed(x) for x in (out, visitor, mona, photo(other)))
+        e_out, e_vis, e_por, e_other = (ident.embed(x) for x in (out, visitor, mona, other))
         assert e_out is not None
         d_vis = distance(e_out, e_vis)
-        assert d_vis < 0.6, f"{name}: result is {d_vis:.2f} from the visitor"
+        assert d_vis < 0.6, f"result is {d_vis:.2f} from the visitor"
         assert distance(e_out, e_por) > 0.6, "still looks like the portrait"
         assert d_vis < distance(e_out, e_other), "closer to another visitor than to the right one"
 
 
-def test_largest_portrait_face_is_swapped_and_the_other_untouched() -> None:
-    group = photo("two_people.jpg")
+def test_largest_portrait_face_is_swapped_and_the_other_untouched(
+    ident: Identity, obama: np.ndarray, biden: np.ndarray
+) -> None:
+    # A group portrait: two women side by side, the one on the right further away.
+    group = side_by_side(bundled_photo("visitor-e.jpg"), resized(bundled_photo("visitor-d.jpg"), 0.8))
     faces = detect_faces(group)
     assert len(faces) == 2
     big, small = faces
-    out, _ = pipeline.swap(photo("obama.jpg"), group, "realistic")
+    assert big.face_width > small.face_width and big.box[0] < small.box[0]
+    out, _ = pipeline.swap(obama, group, "realistic")
     big_region = face_region_mask(big.mesh, group.shape[:2])
     small_region = face_region_mask(small.mesh, group.shape[:2])
-    assert not np.array_equal(out[big_region], group[big_region])
-    assert np.array_equal(out[small_region & ~big_region], group[small_region & ~big_region])
+    assert_swapped(ident, out, group, big_region, obama, biden)
+    assert np.array_equal(out[small_region], group[small_region])
 
 
-def test_small_visitor_face_is_upscaled_not_refused(mona: np.ndarray) -> None:
-    out, _ = pipeline.swap(photo("obama_small.jpg"), mona, "realistic")
-    assert detect_faces(out)
+def test_small_visitor_face_is_upscaled_not_refused(
+    ident: Identity, mona: np.ndarray, obama: np.ndarray, biden: np.ndarray
+) -> None:
+    # The bundled photo at 0.456: its face about 110 px wide, as in the shared obama_small.jpg.
+    small = resized(obama, 0.456)
+    assert detect_faces(small)[0].face_width < 0.7 * detect_faces(mona)[0].face_width  # it is enlarged
+    out, _ = pipeline.swap(small, mona, "realistic")
+    assert_swapped(ident, out, mona, region_of(mona), obama, biden)
 
 
-def test_unknown_theme_is_a_value_error(mona: np.ndarray) -> None:
+def test_unknown_theme_is_a_value_error(mona: np.ndarray, obama: np.ndarray) -> None:
     with pytest.raises(ValueError, match="theme"):
-        pipeline.swap(photo("obama.jpg"), mona, "cubism")
+        pipeline.swap(obama, mona, "cubism")
     with pytest.raises(ValueError, match="theme"):
         pipeline.restore(mona, "cubism")
 
@@ -85,8 +136,11 @@ def test_restore_without_a_face_returns_the_image_unchanged() -> None:
     assert np.array_equal(out, blank)
 
 
-def test_face_cut_off_by_the_photo_is_completed_from_its_other_half(ident: Identity, mona: np.ndarray) -> None:
-    visitor = photo("obama_partial_face.jpg")
+def test_face_cut_off_by_the_photo_is_completed_from_its_other_half(
+    ident: Identity, mona: np.ndarray, obama: np.ndarray, biden: np.ndarray
+) -> None:
+    # The photo's right 491 columns (the shared obama_partial_face.jpg is this crop).
+    visitor = np.ascontiguousarray(obama[:, 419:])
     face = detect_faces(visitor)[0]
     assert face.mesh[:, 0].min() < 0  # the photo really cuts the face
     out, _ = pipeline.swap(visitor, mona, "realistic")
@@ -96,8 +150,7 @@ def test_face_cut_off_by_the_photo_is_completed_from_its_other_half(ident: Ident
         x0, y0 = side[:, :2].min(0).astype(int) - 3
         x1, y1 = side[:, :2].max(0).astype(int) + 4
         assert np.abs(out[y0:y1, x0:x1].astype(int) - mona[y0:y1, x0:x1]).mean() > 8
-    e_out = ident.embed(out)
-    assert e_out is not None and distance(e_out, ident.embed(photo("obama.jpg"))) < 0.6
+    assert_swapped(ident, out, mona, region_of(mona), obama, biden)
 
 
 def test_colour_match_coarse_inner_field_acts_only_where_weighted() -> None:

@@ -11,14 +11,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from _engine_path import DATA
 from PIL import Image, ImageFilter
 
 from face_engine.rekognition import face_details
 from gallery import catalog_items, portrait_review
+from tests.conftest import DEMO, shared_data
 from tests.unit.test_domain_face_checks import face_detail
 
-DEMO = Path(__file__).resolve().parents[2] / "local" / "gallery_local" / "demo"
 PASS = (catalog_items.PENDING_REVIEW, None)
 
 
@@ -161,9 +160,7 @@ HARD_CASES = [
 
 @pytest.mark.parametrize("relative,reason", HARD_CASES, ids=[Path(c[0]).stem for c in HARD_CASES])
 def test_shared_hard_cases(rekognition, relative, reason):
-    path = DATA / relative
-    if not path.exists():
-        pytest.skip(f"shared sample data not available: {path} (../shared/data is not checked out)")
+    path = shared_data(relative)
     expected = (catalog_items.REJECTED, reason) if reason else PASS
     assert portrait_review.review(rekognition, path.read_bytes()) == expected
 
