@@ -19,7 +19,7 @@ def handler(event: SNSEvent, context: LambdaContext) -> AlarmsPosted:
         # The message is CloudWatch's alarm notification (contracts.AlarmNotification), or
         # anything else someone published, which alarms.message posts as it is.
         # A Slack failure raises: Lambda retries the SNS delivery twice.
-        slack.post(webhook, alarms.message(record.sns.message or "", record.sns.subject))
+        slack.post(webhook, alarms.message(record.sns.get("Message") or "", record.sns.get("Subject")))
         posted += 1
     logger.info("alarms posted", extra={"count": posted})
     return {"posted": posted}
