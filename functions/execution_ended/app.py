@@ -18,7 +18,7 @@ from gallery.runtime import logger, metrics, setting, table, tracer
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> ExecutionEndedResult:
     # contracts.ExecutionStatusChangeDetail; execution_ended reads it as loosely as it must.
-    detail = event.detail
+    detail = event.get("detail") or {}
     ended = outcome.execution_ended(table("VISITS_TABLE"), detail)
     if ended is None:
         logger.info("execution ended; its visit needs nothing", extra={"status": detail.get("status")})
