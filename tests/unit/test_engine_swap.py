@@ -165,7 +165,11 @@ def test_colour_match_coarse_inner_field_acts_only_where_weighted() -> None:
     skin = np.ones((96, 96), bool)
     inner = np.zeros((96, 96), np.float32)
     inner[:, 48:] = 1.0
-    plain = colour.match(visitor, portrait, skin, sigma=4.0)
-    mixed = colour.match(visitor, portrait, skin, sigma=4.0, inner=inner, inner_sigma=16.0)
-    assert np.array_equal(mixed[:, :48], plain[:, :48])
-    assert np.abs(mixed[:, 56:].astype(int) - plain[:, 56:]).mean() > 1.0
+    plain = colour.match(visitor, portrait, skin, skin, sigma=4.0)
+    mixed = colour.match(visitor, portrait, skin, skin, sigma=4.0, inner=inner, inner_sigma=16.0)
+    # Where unweighted, the two differ only by the face's overall colour
+    # alignment: one offset for every pixel, not a field.
+    left = mixed[:, :48].astype(int) - plain[:, :48]
+    assert np.ptp(left.reshape(-1, 3), axis=0).max() <= 2
+    right = mixed[:, 56:].astype(int) - plain[:, 56:]
+    assert np.abs(right - np.median(left.reshape(-1, 3), axis=0)).mean() > 1.0

@@ -5,7 +5,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from . import colour
 from . import mesh as fm
+
+# outline_correction, as shares of the face width: the ring it measures on,
+# how far its measure is spread, and how deep inside the face it fades out.
+RING = 0.04
+SPREAD = 0.08
+FADE = 0.3
 
 
 def alpha_mask(mesh: np.ndarray, roi: tuple[int, int, int, int], feather: float) -> np.ndarray:
@@ -54,3 +61,28 @@ def protect_non_skin(alpha: np.ndarray, skin_prob: np.ndarray, keep_core: np.nda
     out = alpha * (1.0 - protect)
     out[alpha <= 0] = 0.0
     return out
+
+
+def outline_correction(base: np.ndarray, top: np.ndarray, hard: np.ndarray, skin_prob: np.ndarray,
+                       face_width: float) -> np.ndarray:
+    """`top` with its low frequencies brought to `base`'s along the outline of `hard`, fading inwards.
+
+    Where the new face meets the picture, a difference in light or colour
+    that the feather alone would squeeze into a few pixels (a line across
+    the forehead under a hat brim's shadow, a paler cheek against the
+    portrait's) is measured on a thin ring just inside the outline, on the
+    portrait's skin only (hair or a brim over the edge must not darken the
+    face), spread smoothly inwards (normalised convolution, as a membrane
+    in seamless cloning) and faded out towards the face's centre, which
+    keeps its own colour. Only low frequencies move: the detail of the
+    new face stays.
+    """
+    dist = cv2.distanceTransform(hard, cv2.DIST_L2, 3)
+    ring = ((hard > 0) & (dist < RING * face_width)).astype(np.float32) * skin_prob
+    if ring.sum() < 20:
+        return top
+    diff = base.astype(np.float32) - top.astype(np.float32)
+    low = colour.masked_blur(diff, ring, max(2.0, SPREAD * face_width))
+    fade = np.clip(1.0 - dist / max(1.0, FADE * face_width), 0.0, 1.0)
+    return np.clip(top.astype(np.float32) + low * fade[..., None] + 0.5, 0, 255).astype(np.uint8)
+

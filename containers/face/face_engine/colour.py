@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 
-def _masked_blur(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
+def masked_blur(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
     """Normalised convolution: the blur of x over pixels where w > 0, filled in elsewhere.
 
     The field is smooth by construction, so it is computed at a scale where
@@ -30,25 +30,27 @@ def _masked_blur(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(lo, (wd, h), interpolation=cv2.INTER_LINEAR)
 
 
-def skin_probability(rgb: np.ndarray, seed: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """float32 0..1 per pixel: how much it looks like the skin sampled in `seed` (bool).
+def skin_distance(rgb: np.ndarray, seed: np.ndarray, scale: float = 1.0, lum_weight: float = 0.35) -> np.ndarray:
+    """float32 per pixel: how many standard deviations its colour lies from the skin sampled in `seed` (bool).
 
-    Mahalanobis distance in LAB (luminance down-weighted) to the seed's colour distribution (trimmed
-    once, so stray hair or shadow in the seed does not widen it): within 3
-    sigma counts as skin, beyond 5 as not. Computed at 1/scale resolution
-    (the callers only need a smooth map) and returned at full size.
+    Mahalanobis distance in LAB (luminance down-weighted) to the seed's
+    colour distribution (trimmed once, so stray hair or shadow in the seed
+    does not widen it). Computed at 1/scale resolution (the callers only
+    need a smooth map) and returned at full size. 0 everywhere when the
+    seed is too small to measure.
     """
     h, w = seed.shape
     f = max(1.0, scale)
     size = (max(1, round(w / f)), max(1, round(h / f)))
     lab = cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB).astype(np.float32)
-    # Luminance counts for little: the shadowed half of a side-lit face is
-    # still skin (it must feed the lighting field), while hair and hats
-    # differ in hue and saturation as well as in brightness.
-    lab[..., 0] *= 0.35
+    # By default luminance counts for little: the shadowed half of a
+    # side-lit face is still skin (it must feed the lighting field), while
+    # hair and hats differ in hue and saturation as well as in brightness.
+    # Brown hair over a forehead differs mostly in brightness: lum_weight=1.
+    lab[..., 0] *= lum_weight
     sm = cv2.resize(seed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     if sm.sum() < 20:
-        return np.ones((h, w), np.float32)
+        return np.zeros((h, w), np.float32)
     s = lab[sm]
     for _ in range(2):
         mu = s.mean(0)
@@ -59,19 +61,63 @@ def skin_probability(rgb: np.ndarray, seed: np.ndarray, scale: float = 1.0) -> n
             break
         s = s[keep]
     d = lab - mu
-    dist = np.sqrt(np.einsum("...i,ij,...j->...", d, inv, d))
-    prob = np.clip((5.0 - dist) / 2.0, 0.0, 1.0).astype(np.float32)
+    dist = np.sqrt(np.einsum("...i,ij,...j->...", d, inv, d)).astype(np.float32)
     if f > 1.0:
-        prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
-    return prob
+        dist = cv2.resize(dist, (w, h), interpolation=cv2.INTER_LINEAR)
+    return dist
 
 
-def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, sigma: float,
-          inner: np.ndarray | None = None, inner_sigma: float | None = None) -> np.ndarray:
+def probability(dist: np.ndarray, near: float = 3.0, far: float = 5.0) -> np.ndarray:
+    """float32 0..1 from skin_distance: within `near` sigma counts as skin, beyond `far` as not."""
+    return np.clip((far - dist) / (far - near), 0.0, 1.0).astype(np.float32)
+
+
+# Skin tone: ITA (the dermatologists' Individual Typology Angle, as the crop
+# step measures it to choose a portrait) differences up to TONE_SLACK degrees
+# are taken as the picture's light and cast, and the face takes the portrait's
+# colour; beyond that, TONE_KEEP of the rest stays the visitor's, so nobody
+# is recoloured into someone else. One band of the six is 13-40 degrees wide,
+# and one photo places a visitor within about a band.
+TONE_SLACK = 18.0
+MONOCHROME_CHROMA = 4.0  # skin chroma C*ab below this: no colour to keep a tone in
+TONE_KEEP = 0.6
+
+
+def ita(lab: np.ndarray) -> float:
+    """ITA in degrees of one LAB colour (L in 0..100)."""
+    return float(np.degrees(np.arctan2(lab[0] - 50.0, max(float(lab[2]), 1e-3))))
+
+
+def tone_shift(visitor_lab: np.ndarray, portrait_lab: np.ndarray) -> np.ndarray:
+    """LAB offset from the portrait's skin colour that keeps the visitor's own tone (see TONE_SLACK).
+
+    None for a monochrome portrait (a grey or faded print has no skin tone
+    to compare with; the face takes the print's tones).
+    """
+    if float(np.hypot(portrait_lab[1], portrait_lab[2])) < MONOCHROME_CHROMA:
+        return np.zeros(3, np.float32)
+    d = ita(visitor_lab) - ita(portrait_lab)
+    if abs(d) <= TONE_SLACK:
+        return np.zeros(3, np.float32)
+    keep = TONE_KEEP * (abs(d) - TONE_SLACK) / abs(d)
+    return (keep * (visitor_lab - portrait_lab)).astype(np.float32)
+
+
+def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.ndarray,
+          portrait_skin: np.ndarray, sigma: float, inner: np.ndarray | None = None,
+          inner_sigma: float | None = None, chroma_sigma: float | None = None) -> np.ndarray:
     """visitor_rgb recoloured and relit like portrait_rgb (same-size ROIs, uint8 RGB).
 
-    skin: bool mask of skin pixels valid in both (same geometry after the warp).
+    visitor_skin, portrait_skin: bool masks of each face's own skin (the
+        visitor's after the warp, so both in the portrait's geometry). Each
+        field is measured on its own face's skin: where only one of them
+        shows skin (the portrait's lipstick, the visitor's beard) the other
+        still has a field measured on its own pixels nearby, not a hole
+        filled from far away.
     sigma: blur for the lighting field, in pixels (a fraction of the face width).
+    chroma_sigma: optional finer blur for the portrait's colour (hue and
+        saturation) alone: a painting's patches of colour on the face (a
+        Fauvist green shadow, a warm glaze on a cheek) come through.
     inner, inner_sigma: optional float weight map (0..1) and a coarser blur
         used where it is 1: the centre of the face keeps more of the
         visitor's own shading (which models the nose, cheekbones and brow
@@ -84,27 +130,31 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, s
     portrait's (bounded, so a soft painting softens the face somewhat but
     never erases the features that carry identity). Additive in LAB: a
     multiplicative gain blew out highlights on dark, contrasty photos.
+    Last, the face's skin is moved as a whole to the portrait's skin colour
+    plus what tone_shift keeps of the visitor's own tone.
     """
-    if skin.sum() < 50:
+    if visitor_skin.sum() < 50 or portrait_skin.sum() < 50:
         return visitor_rgb
     v = cv2.cvtColor(visitor_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     p = cv2.cvtColor(portrait_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    w = skin.astype(np.float32)
-    lo_v = _masked_blur(v, w, sigma)
-    lo_p = _masked_blur(p, w, sigma)
+    wv = visitor_skin.astype(np.float32)
+    wp = portrait_skin.astype(np.float32)
+    lo_v = masked_blur(v, wv, sigma)
+    lo_p = masked_blur(p, wp, sigma)
+    # The detail's statistics come from the fine fields alone, so that the
+    # inner weight changes the output only where it is non-zero.
+    spread = float((v[..., 0] - lo_v[..., 0])[visitor_skin].std()) + 1e-3
+    gain = float(np.clip(((p[..., 0] - lo_p[..., 0])[portrait_skin].std() + 1e-3) / spread, 0.8, 1.3))
     if inner is not None and inner_sigma is not None and inner.max() > 0:
         k = inner[..., None].astype(np.float32)
-        lo_v = lo_v * (1.0 - k) + _masked_blur(v, w, inner_sigma) * k
-        lo_p = lo_p * (1.0 - k) + _masked_blur(p, w, inner_sigma) * k
+        lo_v = lo_v * (1.0 - k) + masked_blur(v, wv, inner_sigma) * k
+        lo_p = lo_p * (1.0 - k) + masked_blur(p, wp, inner_sigma) * k
     # Luminance: the portrait's field plus the visitor's detail, whose
     # contrast moves towards the portrait's but keeps at least 80% (the
     # features that carry identity live there).
     det_v = v[..., 0] - lo_v[..., 0]
-    det_p = p[..., 0] - lo_p[..., 0]
-    gain = float(np.clip((det_p[skin].std() + 1e-3) / (det_v[skin].std() + 1e-3), 0.8, 1.3))
-    det_v = det_v * gain
     out = np.empty_like(v)
-    out[..., 0] = np.clip(lo_p[..., 0] + det_v, 0, 100)
+    out[..., 0] = lo_p[..., 0] + det_v * gain
     # Chroma: the portrait's hue, with the visitor's saturation relative to
     # their own skin (sclera and teeth stay neutral, lips stay more
     # saturated than skin). Adding chroma detail instead turned the eyes
@@ -112,6 +162,13 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, skin: np.ndarray, s
     c_v = np.hypot(v[..., 1], v[..., 2])
     c_lo = np.maximum(np.hypot(lo_v[..., 1], lo_v[..., 2]), 4.0)
     rel = np.clip(c_v / c_lo, 0.0, 1.6)
-    out[..., 1:] = lo_p[..., 1:] * rel[..., None]
+    chroma_p = lo_p[..., 1:] if chroma_sigma is None else masked_blur(p, wp, chroma_sigma)[..., 1:]
+    out[..., 1:] = chroma_p * rel[..., None]
+    both = visitor_skin & portrait_skin
+    if both.sum() >= 50:
+        want_p = np.median(p[both], axis=0)
+        want = want_p + tone_shift(np.median(v[both], axis=0), want_p)
+        out += (want - np.median(out[both], axis=0)).astype(np.float32)
+    out[..., 0] = np.clip(out[..., 0], 0, 100)
     rgb = cv2.cvtColor(out, cv2.COLOR_LAB2RGB)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -94,23 +94,36 @@ def painting(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: fl
     return _add_grain(out, float(np.sqrt(max(0.0, want * want - have * have))), seed, 1.0)
 
 
-def animation(roi: np.ndarray, face_width: float) -> np.ndarray:
+def _ink(roi: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """The darkest colour of the picture around the face (its line work), as float32 RGB."""
+    pixels = roi[ring] if ring.sum() >= 20 else roi.reshape(-1, 3)
+    lum = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    dark = pixels[lum <= np.percentile(lum, 3)]
+    return dark.mean(0).astype(np.float32) if len(dark) else np.zeros(3, np.float32)
+
+
+def animation(roi: np.ndarray, ring: np.ndarray, face_width: float) -> np.ndarray:
     small, _ = _downscale(roi, face_width, 160.0)
-    flat = cv2.edgePreservingFilter(small, flags=cv2.RECURS_FILTER, sigma_s=12, sigma_r=0.3)
+    # Flat regions that follow the face's own shapes (mean shift joins
+    # pixels of like colour nearby), not bands that follow the photo's
+    # lighting: luminance snapped to global levels read as a posterised
+    # photo. A light edge-preserving pass first removes skin texture.
+    smooth = cv2.edgePreservingFilter(small, flags=cv2.RECURS_FILTER, sigma_s=10, sigma_r=0.25)
+    flat = cv2.pyrMeanShiftFiltering(smooth, 6, 14)
+    # Shading in two soft tones, as a cel is painted: each pixel moves
+    # halfway towards the lit or the shaded tone of its region.
     lab = cv2.cvtColor(flat, cv2.COLOR_RGB2LAB).astype(np.float32)
-    # Cel shading: luminance snapped to 4 bands with a soft step between them.
-    step = 255.0 / 4
-    x = lab[..., 0] / step
-    frac = x - np.floor(x)
-    soft = np.clip((frac - 0.5) * 6.0 + 0.5, 0.0, 1.0)
-    lab[..., 0] = (np.floor(x) + soft) * step * 0.6 + lab[..., 0] * 0.4
+    base = cv2.GaussianBlur(lab[..., 0], (0, 0), 6.0)
+    lit = lab[..., 0] >= base
+    lab[..., 0] = 0.6 * lab[..., 0] + 0.4 * np.where(lit, base + 6.0, base - 6.0)
     flat = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    # XDoG outlines on the small image: only the strongest dark edges.
+    # XDoG outlines on the small image: only the strongest dark edges, drawn
+    # in the picture's own ink (its darkest colour around the face).
     g = _gray(small)
     dog = cv2.GaussianBlur(g, (0, 0), 1.0) - 0.98 * cv2.GaussianBlur(g, (0, 0), 1.6)
-    lines = np.clip((-dog - 2.5) / 5.0, 0.0, 1.0)
-    out = flat.astype(np.float32) * (1.0 - 0.75 * lines[..., None])
-    out = _upscale(np.clip(out, 0, 255).astype(np.uint8), roi.shape).astype(np.float32)
+    lines = _upscale(np.clip((-dog - 2.0) / 3.0, 0.0, 1.0).astype(np.float32), roi.shape)[..., None] * 0.85
+    ink = _ink(roi, ring)
+    out = _upscale(flat, roi.shape).astype(np.float32) * (1.0 - lines) + ink * lines
     # A little of the fine detail survives, as in hand-inked cels of a real
     # person; without it the likeness goes with the texture.
     detail = roi.astype(np.float32) - cv2.GaussianBlur(roi, (0, 0), 1.5).astype(np.float32)
@@ -125,5 +138,5 @@ def harmonise(roi: np.ndarray, theme: str, face: np.ndarray, ring: np.ndarray, f
     if theme == "painting":
         return painting(roi, face, ring, face_width, seed)
     if theme == "animation":
-        return animation(roi, face_width)
+        return animation(roi, ring, face_width)
     return photo_match(roi, face, ring, seed)

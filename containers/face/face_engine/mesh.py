@@ -30,6 +30,10 @@ def face_width(mesh: np.ndarray) -> float:
     return float(np.linalg.norm(mesh[lm.CHEEK_R] - mesh[lm.CHEEK_L]))
 
 
+# How far above the brows the swap reaches, in brow-to-eye gaps.
+BROW_LIFT = 1.2
+
+
 def swap_polygon(mesh: np.ndarray) -> np.ndarray:
     """Outline of the region the swap replaces: brows to chin, cheek to cheek.
 
@@ -48,7 +52,7 @@ def swap_polygon(mesh: np.ndarray) -> np.ndarray:
     up = eyes - xy[[lm.CHIN]].mean(0)
     up /= np.linalg.norm(up) + 1e-9
     gap = float(np.mean([np.linalg.norm(xy[105] - xy[159]), np.linalg.norm(xy[334] - xy[386])]))
-    brows = brows + up * gap * 1.2
+    brows = brows + up * gap * BROW_LIFT
     pts = np.concatenate([jaw, brows]).astype(np.float32)
     return cv2.convexHull(pts).reshape(-1, 2)
 
@@ -67,11 +71,16 @@ def fill(poly: np.ndarray, shape: tuple[int, int], offset: tuple[int, int] = (0,
     return m
 
 
-def features_polygons(mesh: np.ndarray) -> list[np.ndarray]:
-    """Eyes, brows and lips: excluded when sampling skin colour."""
+def features_polygons(mesh: np.ndarray, brow_grow: float = 1.4) -> list[np.ndarray]:
+    """Eyes, brows, lips and nostrils: excluded when sampling skin colour.
+
+    brow_grow: how far the brows' hull is grown; 1.0 keeps just the brows
+    (hair just above them is not brow).
+    """
     xy = mesh[:, :2]
     polys = []
-    for idx, grow in ((lm.EYE_L, 1.6), (lm.EYE_R, 1.6), (lm.BROW_L, 1.4), (lm.BROW_R, 1.4), (lm.LIPS_OUTER, 1.25)):
+    for idx, grow in ((lm.EYE_L, 1.6), (lm.EYE_R, 1.6), (lm.BROW_L, brow_grow), (lm.BROW_R, brow_grow),
+                      (lm.LIPS_OUTER, 1.25)):
         p = xy[idx]
         c = p.mean(0)
         polys.append(cv2.convexHull((c + (p - c) * grow).astype(np.float32)).reshape(-1, 2))

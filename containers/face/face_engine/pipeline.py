@@ -47,6 +47,18 @@ FEATHER = 0.04
 # Beyond the face's centre (eyes, nose, mouth), the band over which the
 # lighting field goes from the visitor-keeping coarse one to the fine one.
 INNER_BAND = 0.1
+# Below the eyes, what covers the portrait's face is told from stubble and
+# lipstick by lying this far from its skin colour (skin_distance, sigmas).
+FAR_NEAR, FAR = 6.0, 8.0
+# Near the outline (a share of the face width) the visitor's non-skin pixels
+# (background, hair, an ear) give way to the portrait.
+OUTLINE_BAND = 0.2
+# Painting: the portrait's colour is taken at this finer scale (a share of
+# the face width), so patches of paint colour on its face carry over.
+PAINT_CHROMA = 0.04
+# How softly what covers a face is let through (a share of the face width):
+# a brim or fringe keeps its edge, a patch misjudged as not skin leaves no cut.
+SOFTEN = 0.035
 
 
 class _Timer:
@@ -91,6 +103,15 @@ def portrait_faces(rgb: np.ndarray) -> list[Face]:
     return faces
 
 
+def _skin_or_shape(shape: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """The skin-coloured part of a face's skin polygon, or all of it when little is.
+
+    Little is on a flat-lit or monochrome oddity, where colour cannot tell skin apart.
+    """
+    skin = shape & (prob > 0.5)
+    return skin if skin.sum() >= 0.2 * shape.sum() else shape
+
+
 def _roi(poly: np.ndarray, shape: tuple[int, ...], margin: float = 2) -> tuple[int, int, int, int]:
     h, w = shape[:2]
     x0 = max(0, int(math.floor(poly[:, 0].min() - margin)))
@@ -120,15 +141,23 @@ def core_skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarr
     return m
 
 
-def _above_eyes(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
-    """bool: ROI pixels above the line through the eye centres (along the face's own up)."""
+def _height_above_eyes(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """float32 per ROI pixel: its distance above the line through the eye centres, along the face's own up."""
     x0, y0, x1, y1 = roi
     eyes = np.array([mesh[lm.EYE_L, :2].mean(0), mesh[lm.EYE_R, :2].mean(0)])
     centre = eyes.mean(0)
     up = centre - mesh[lm.CHIN, :2]
     up /= np.linalg.norm(up) + 1e-9
     gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
-    return (gx - centre[0]) * up[0] + (gy - centre[1]) * up[1] > 0
+    return (gx - centre[0]) * up[0] + (gy - centre[1]) * up[1]
+
+
+def _lips(mesh: np.ndarray, roi: tuple[int, int, int, int], grow: float) -> np.ndarray:
+    """bool: the portrait's lips grown by `grow` px, whose colour (lipstick) must not survive the swap."""
+    x0, y0, x1, y1 = roi
+    lips = fm.fill(mesh[lm.LIPS_OUTER, :2], (y1 - y0, x1 - x0), (x0, y0))
+    k = max(1, int(round(grow)))
+    return cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
 
 
 def core_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
@@ -187,14 +216,14 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
     # visitor's beard or glasses), so that it neither darkens the lighting
     # field nor gets replaced by it.
     dst3 = np.concatenate([dst, pf.mesh[:, 2:]], axis=1)
-    geometric = skin_mask(pf.mesh, roi) & skin_mask(dst3, roi) & covered
     seed = core_skin_mask(pf.mesh, roi)
     scale = max(1.0, pf.face_width / 128.0)
-    p_skin = colour.skin_probability(base, seed, scale)
-    v_skin = colour.skin_probability(warped, seed & covered, scale)
-    skin = geometric & (p_skin > 0.5) & (v_skin > 0.5)
-    if skin.sum() < 0.2 * geometric.sum():  # a flat-lit or monochrome oddity: fall back
-        skin = geometric
+    p_dist = colour.skin_distance(base, seed, scale)
+    p_skin = colour.probability(p_dist)
+    v_seed = seed & covered
+    v_skin = colour.probability(colour.skin_distance(warped, v_seed, scale))
+    portrait_skin = _skin_or_shape(skin_mask(pf.mesh, roi), p_skin)
+    visitor_skin = _skin_or_shape(skin_mask(dst3, roi) & covered, v_skin)
     # The lighting field is the portrait's at a tenth of the face width near
     # the outline (so the edge meets the portrait's lighting) and at a fifth
     # over the face's centre, where the visitor keeps the shading that models
@@ -208,8 +237,9 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
         band = max(1.0, INNER_BAND * pf.face_width)
         dist_out = cv2.distanceTransform(255 - core.astype(np.uint8) * 255, cv2.DIST_L2, 3)
         inner = np.clip(1.0 - dist_out / band, 0.0, 1.0)
-    matched = colour.match(warped, base, skin, sigma=max(2.0, pf.face_width / 10),
-                           inner=inner, inner_sigma=max(2.0, pf.face_width / 5))
+    matched = colour.match(warped, base, visitor_skin, portrait_skin, sigma=max(2.0, pf.face_width / 10),
+                           inner=inner, inner_sigma=max(2.0, pf.face_width / 5),
+                           chroma_sigma=max(2.0, PAINT_CHROMA * pf.face_width) if theme == "painting" else None)
     tm.lap("colour")
     # Inside both outlines: where the visitor's face is narrower than the
     # portrait's, the portrait's own cheek shows rather than whatever lay
@@ -226,14 +256,42 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
     hard &= warp.warp_image(vpoly, map_x, map_y, cv2.INTER_NEAREST) * in_photo.astype(np.uint8)
     alpha = blend.feather_inside(hard, max(1.5, FEATHER * pf.face_width))
     alpha *= covered
-    alpha = blend.protect_non_skin(alpha, p_skin, core, soften=0.02 * pf.face_width)
-    # The visitor's own hair (a low hairline, curls at the temples) is not
-    # brought along either: above the eyes, where the visitor's warped
-    # pixels are not skin, the portrait shows through. Below the eyes a
-    # beard or moustache is part of the likeness, so it stays.
-    upper = _above_eyes(pf.mesh, roi)
-    alpha = blend.protect_non_skin(alpha, np.where(upper, v_skin, 1.0).astype(np.float32), core,
-                                   soften=0.02 * pf.face_width)
+    # What covers the portrait's face stays in front of the new one: hair
+    # over the forehead or a cheek, a hat brim, a hand, a full beard. Above
+    # the eyes anything not skin-coloured counts; below them only what is
+    # far from skin, so that the portrait's stubble, beard shadow and
+    # lipstick round the mouth are replaced by the visitor's own skin.
+    height = _height_above_eyes(pf.mesh, roi)
+    eyes_to_mouth = float(np.linalg.norm(pf.mesh[lm.MOUTH_L, :2] + pf.mesh[lm.MOUTH_R, :2]
+                                         - pf.mesh[lm.EYE_L, :2].mean(0) - pf.mesh[lm.EYE_R, :2].mean(0)) / 2)
+    upper = height > 0
+    covering = np.where(upper, p_skin, colour.probability(p_dist, FAR_NEAR, FAR))
+    keep = core | _lips(pf.mesh, roi, 0.04 * pf.face_width)
+    soften = SOFTEN * pf.face_width
+    alpha = blend.protect_non_skin(alpha, covering, keep, soften=soften)
+    # The visitor's own hair (a low hairline, curls at the temples) and
+    # whatever lay beside their face (background, an ear) are not brought
+    # along either: above the eyes, and near the outline down to the mouth,
+    # where the visitor's warped pixels are not skin, the portrait shows
+    # through. Inside the lower face a beard or moustache is part of the
+    # likeness, so it stays.
+    edge_dist = cv2.distanceTransform(hard, cv2.DIST_L2, 3)
+    outline = (edge_dist < OUTLINE_BAND * pf.face_width) & (height > -eyes_to_mouth)
+    # Above the eyes brown hair is told from the forehead by its brightness
+    # too; near the outline only by colour, as the shadowed side of a face
+    # is still skin.
+    v_hair = colour.probability(colour.skin_distance(warped, v_seed, scale, lum_weight=1.0))
+    visitor_covering = np.where(upper, np.minimum(v_skin, v_hair), np.where(outline, v_skin, 1.0))
+    # Only the visitor's own features are kept whatever their colour (and a
+    # margin, so the softening does not eat into them): hair over the
+    # brows is hair, inside the face's centre as well.
+    features = np.zeros(base.shape[:2], np.uint8)
+    for poly in fm.features_polygons(dst3, brow_grow=1.25):
+        features |= fm.fill(poly, base.shape[:2], (x0, y0))
+    margin = max(1, int(round(2 * soften)))
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1,) * 2)) > 0
+    alpha = blend.protect_non_skin(alpha, visitor_covering.astype(np.float32), features, soften=soften)
+    matched = blend.outline_correction(base, matched, hard, p_skin, pf.face_width)
     out = portrait_rgb.copy()
     out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
     tm.lap("blend")

@@ -1,0 +1,114 @@
+"""How the swapped face looks: the portrait's colour, the visitor's tone, no lipstick left behind.
+
+Runs on the demo's bundled photos and portraits (local/gallery_local/demo), so
+it runs in a fresh clone too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from _engine_path import ENGINE_DIR  # noqa: F401  (puts the engine on sys.path)
+from PIL import Image
+
+from face_engine import colour, pipeline
+from face_engine import landmarks as lm
+from face_engine import mesh as fm
+from face_engine.detect import detect_faces
+
+DEMO = Path(__file__).resolve().parents[2] / "local" / "gallery_local" / "demo"
+
+
+def demo_image(kind: str, name: str) -> np.ndarray:
+    im = Image.open(DEMO / kind / name).convert("RGB")
+    if max(im.size) > 1024:
+        s = 1024 / max(im.size)
+        im = im.resize((round(im.width * s), round(im.height * s)), Image.LANCZOS)
+    return np.asarray(im).copy()
+
+
+def lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+def test_a_tone_within_the_slack_takes_the_portraits_colour() -> None:
+    portrait = np.array([60.0, 14.0, 18.0])  # ITA about 29
+    visitor = np.array([55.0, 16.0, 20.0])  # ITA about 14: within TONE_SLACK
+    assert np.array_equal(colour.tone_shift(visitor, portrait), np.zeros(3))
+
+
+def test_a_tone_beyond_the_slack_keeps_part_of_the_visitors_own() -> None:
+    portrait = np.array([70.0, 12.0, 16.0])  # light: ITA about 51
+    visitor = np.array([38.0, 14.0, 18.0])  # brown: ITA about -34
+    shift = colour.tone_shift(visitor, portrait)
+    # Towards the visitor on every channel, and less than the whole way.
+    d = visitor - portrait
+    assert np.all(np.sign(shift) == np.sign(d))
+    assert np.all(np.abs(shift) < np.abs(d))
+    assert shift[0] < -10  # clearly darker than the portrait's skin
+
+
+def test_a_monochrome_portrait_has_no_tone_to_keep() -> None:
+    grey = np.array([70.0, 0.5, 1.0])
+    assert np.array_equal(colour.tone_shift(np.array([38.0, 14.0, 18.0]), grey), np.zeros(3))
+
+
+def test_match_moves_the_skin_to_the_portraits_colour() -> None:
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:96, 0:96].astype(np.float32)
+    visitor = np.clip(
+        np.array([190, 140, 120], np.float32) + 12 * np.sin(xx / 1.5)[..., None] + rng.normal(0, 3, (96, 96, 3)), 0, 255
+    ).astype(np.uint8)
+    portrait = np.clip(np.array([205, 160, 130], np.float32) + yy[..., None] * 0.2, 0, 255).astype(np.uint8)
+    skin = np.ones((96, 96), bool)
+    out = colour.match(visitor, portrait, skin, skin, sigma=8.0)
+    d = np.median(lab(out).reshape(-1, 3), 0) - np.median(lab(portrait).reshape(-1, 3), 0)
+    assert np.abs(d).max() < 1.0
+    # The visitor's detail survives: the stripes are still there.
+    detail = lambda img: np.std(lab(img)[..., 0] - cv2.GaussianBlur(lab(img)[..., 0], (0, 0), 8))  # noqa: E731
+    assert detail(out) > 0.6 * detail(visitor)
+
+
+@pytest.fixture(scope="module")
+def lipstick_swap() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    portrait = demo_image("portraits", "kowalievska.jpg")  # bright pink lipstick
+    visitor = demo_image("photos", "visitor-a.jpg")
+    out, _, mesh = pipeline.swap_with_face(visitor, portrait, "realistic")
+    return portrait, out, mesh
+
+
+def test_none_of_the_portraits_lipstick_survives_round_the_mouth(lipstick_swap) -> None:
+    portrait, out, mesh = lipstick_swap
+    h, w = portrait.shape[:2]
+    lips = fm.fill(mesh[lm.LIPS_OUTER, :2], (h, w)) > 0
+    # Lipstick: far redder (a*) than any skin or natural lip in these images.
+    magenta = lambda img: lab(img)[lips][:, 1] > 40  # noqa: E731
+    assert magenta(portrait).mean() > 0.3  # the sample really wears it
+    assert magenta(out).mean() < 0.03
+
+
+def test_the_result_keeps_the_portraits_skin_colour_for_a_like_tone(lipstick_swap) -> None:
+    portrait, out, mesh = lipstick_swap
+    h, w = portrait.shape[:2]
+    cheeks = np.zeros((h, w), bool)
+    for idx in (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE):
+        cheeks |= fm.fill(mesh[idx, :2], (h, w)) > 0
+    p, o = np.median(lab(portrait)[cheeks], 0), np.median(lab(out)[cheeks], 0)
+    visitor = demo_image("photos", "visitor-a.jpg")
+    v = np.median(lab(visitor)[_cheeks_of(visitor)], 0)
+    if abs(colour.ita(v) - colour.ita(p)) <= colour.TONE_SLACK:
+        assert np.linalg.norm(o - p) < 4.0
+    else:
+        # The visitor keeps part of their tone: the result lies between the two.
+        assert np.linalg.norm(o - p) < np.linalg.norm(v - p)
+
+
+def _cheeks_of(rgb: np.ndarray) -> np.ndarray:
+    mesh = detect_faces(rgb)[0].mesh
+    m = np.zeros(rgb.shape[:2], bool)
+    for idx in (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE):
+        m |= fm.fill(mesh[idx, :2], rgb.shape[:2]) > 0
+    return m
