@@ -3,8 +3,8 @@
 
 Every visitor photo x every usable portrait (the shared ones, the drawn portraits of
 portraits/animation/ included and marked "drawn") x every theme, through
-pipeline.swap_with_face then pipeline.restore, as bench/swap_quality.py runs them; its crop,
-portrait loading and review, dlib identity and contact sheets are reused, not copied.
+engine.swap then engine.restore (the model server's entry points), as bench/swap_quality.py runs
+them; its crop, portrait loading and review, dlib identity and contact sheets are reused, not copied.
 
     .venv/bin/python bench/swap_look.py [--label before|after|NAME] [--quick] [--photos DIR]
         [--portraits DIR] [--themes T ...] [--sheet-pairs K] [--engine-rev REV]
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     import results_file
     import swap_quality as sq
 
-    from face_engine import pipeline
+    from face_engine import engine, pipeline
     from face_engine.detect import detect_faces
     from face_engine.errors import Refused
 
@@ -386,11 +386,11 @@ def main(argv: list[str] | None = None) -> int:
                 pipeline._cache.clear()  # from cold, as swap_quality.py times it
                 t0 = time.perf_counter()
                 try:
-                    swapped, _, mesh = pipeline.swap_with_face(crop, pimg, theme)
+                    swapped, _, mesh = engine.swap(crop, pimg, theme)
                 except Refused as refused:
                     refusals[f"{vname} > {pname_of(pname)}"] = refused.reason
                     continue
-                result, _ = pipeline.restore(swapped, theme, mesh)
+                result, _ = engine.restore(swapped, theme, mesh)
                 ms = (time.perf_counter() - t0) * 1000
                 seam = seam_ratio(result, pimg)
                 de = ciede2000(mean_lab(result, info["sample"]), info["lab"]) if info["lab"] is not None else None

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "containers" / "face"))
 
-from face_engine import checks, pipeline  # noqa: E402
+from face_engine import checks, engine, pipeline  # noqa: E402
 from face_engine.detect import detect_faces  # noqa: E402
 from face_engine.errors import Refused  # noqa: E402
 from face_engine.mesh import face_region_mask  # noqa: E402
@@ -231,12 +231,12 @@ def main() -> int:
                 pipeline._cache.clear()
                 t0 = time.perf_counter()
                 try:
-                    swapped, t_swap, mesh = pipeline.swap_with_face(crop, pimg, theme)
+                    swapped, t_swap, mesh = engine.swap(crop, pimg, theme)
                 except Refused as r:
                     swap_refusals[vname] = r.reason
                     continue
                 # As the server does: the swap's PNG carries the face mesh to restore.
-                result, t_rest = pipeline.restore(swapped, theme, mesh)
+                result, t_rest = engine.restore(swapped, theme, mesh)
                 total_ms = (time.perf_counter() - t0) * 1000
                 m = per_theme[theme]
                 for k in ("detect", "warp", "colour", "blend"):

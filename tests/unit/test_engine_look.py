@@ -76,7 +76,7 @@ def test_match_moves_the_skin_to_the_portraits_colour() -> None:
 def lipstick_swap() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     portrait = demo_image("portraits", "kowalievska.jpg")  # bright pink lipstick
     visitor = demo_image("photos", "visitor-a.jpg")
-    out, _, mesh = pipeline.swap_with_face(visitor, portrait, "realistic")
+    out, _, mesh = pipeline.swap_images(visitor, portrait, "realistic")
     return portrait, out, mesh
 
 

@@ -13,6 +13,7 @@ from onnx import TensorProto, helper, numpy_helper
 from face_engine import engine
 from face_engine import onnx_backend as ob
 from face_engine.detect import detect_faces
+from face_engine.geometry import similarity_2x3
 from face_engine.mesh import face_region_mask
 
 
@@ -82,7 +83,7 @@ def test_similarity_recovers_a_known_transform_and_templates() -> None:
     m = np.array([[1.7 * np.cos(a), -1.7 * np.sin(a), 40.0], [1.7 * np.sin(a), 1.7 * np.cos(a), -12.0]])
     src = ob.ARCFACE_112
     dst = src @ m[:, :2].T + m[:, 2]
-    np.testing.assert_allclose(ob.similarity(src, dst), m, atol=1e-9)
+    np.testing.assert_allclose(similarity_2x3(src, dst), m, atol=1e-9)
     # insightface's templates: 112 as is, 128 shifted right by 8 px.
     np.testing.assert_allclose(ob.arcface_template(112), ob.ARCFACE_112)
     np.testing.assert_allclose(ob.arcface_template(128), ob.ARCFACE_112 + [8.0, 0.0])
@@ -131,7 +132,7 @@ def test_identity_swap_model_pastes_the_face_back_in_place(tmp_path: Path, mona:
     models = ob.OnnxModels(
         swap=ob._session(swap_model(tmp_path / "swap.onnx")), embed=ob._session(embed_model(tmp_path / "embed.onnx"))
     )
-    out, timings, mesh = ob.swap(models, bundled_photo("visitor-a.jpg"), mona)
+    out, timings, mesh = ob.swap_images(models, bundled_photo("visitor-a.jpg"), mona)
     assert {"detect", "swap_model", "blend"} <= timings.keys()
     region = face_region_mask(mesh, mona.shape[:2])
     assert np.array_equal(out[~region], mona[~region])

@@ -16,7 +16,7 @@ def _refusal(visitor: np.ndarray, por: np.ndarray | None = None) -> Refused:
     if por is None:
         por = bundled_portrait("mona-lisa.jpg")
     with pytest.raises(Refused) as info:
-        pipeline.swap(visitor, por, "realistic")
+        pipeline.swap_images(visitor, por, "realistic")
     return info.value
 
 

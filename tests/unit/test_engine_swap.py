@@ -68,15 +68,15 @@ def assert_swapped(
 def test_swap_and_restore_leave_outside_pixels_unchanged(
     ident: Identity, mona: np.ndarray, obama: np.ndarray, biden: np.ndarray, theme: str
 ) -> None:
-    out, timings = pipeline.swap(obama, mona, theme)
+    out, timings, _ = pipeline.swap_images(obama, mona, theme)
     assert {"detect", "warp", "colour", "blend"} <= timings.keys()
     region = region_of(mona)
     assert_swapped(ident, out, mona, region, obama, biden)
     # Restore both ways: with the swap's mesh hint (as the server passes it
     # inside the PNG) and finding the face again.
-    _, _, mesh = pipeline.swap_with_face(obama, mona, theme)
+    _, _, mesh = pipeline.swap_images(obama, mona, theme)
     for hint in (mesh, None):
-        restored, rt = pipeline.restore(out, theme, hint)
+        restored, rt = pipeline.restore_image(out, theme, hint)
         assert {"restore", "harmonise"} <= rt.keys()
         assert ("detect" in rt) == (hint is None)
         assert np.array_equal(restored[~region], mona[~region])
@@ -87,8 +87,8 @@ def test_swap_carries_the_visitors_identity(
     ident: Identity, mona: np.ndarray, obama: np.ndarray, biden: np.ndarray
 ) -> None:
     for visitor, other in ((obama, biden), (biden, obama)):
-        out, _ = pipeline.swap(visitor, mona, "realistic")
-        out, _ = pipeline.restore(out, "realistic")
+        out, _, _ = pipeline.swap_images(visitor, mona, "realistic")
+        out, _ = pipeline.restore_image(out, "realistic")
         e_out, e_vis, e_por, e_other = (ident.embed(x) for x in (out, visitor, mona, other))
         assert e_out is not None
         d_vis = distance(e_out, e_vis)
@@ -106,7 +106,7 @@ def test_largest_portrait_face_is_swapped_and_the_other_untouched(
     assert len(faces) == 2
     big, small = faces
     assert big.face_width > small.face_width and big.box[0] < small.box[0]
-    out, _ = pipeline.swap(obama, group, "realistic")
+    out, _, _ = pipeline.swap_images(obama, group, "realistic")
     big_region = face_region_mask(big.mesh, group.shape[:2])
     small_region = face_region_mask(small.mesh, group.shape[:2])
     assert_swapped(ident, out, group, big_region, obama, biden)
@@ -119,20 +119,20 @@ def test_small_visitor_face_is_upscaled_not_refused(
     # The bundled photo at 0.456: its face about 110 px wide, as in the shared obama_small.jpg.
     small = resized(obama, 0.456)
     assert detect_faces(small)[0].face_width < 0.7 * detect_faces(mona)[0].face_width  # it is enlarged
-    out, _ = pipeline.swap(small, mona, "realistic")
+    out, _, _ = pipeline.swap_images(small, mona, "realistic")
     assert_swapped(ident, out, mona, region_of(mona), obama, biden)
 
 
 def test_unknown_theme_is_a_value_error(mona: np.ndarray, obama: np.ndarray) -> None:
     with pytest.raises(ValueError, match="theme"):
-        pipeline.swap(obama, mona, "cubism")
+        pipeline.swap_images(obama, mona, "cubism")
     with pytest.raises(ValueError, match="theme"):
-        pipeline.restore(mona, "cubism")
+        pipeline.restore_image(mona, "cubism")
 
 
 def test_restore_without_a_face_returns_the_image_unchanged() -> None:
     blank = np.full((200, 300, 3), 90, np.uint8)
-    out, _ = pipeline.restore(blank, "painting")
+    out, _ = pipeline.restore_image(blank, "painting")
     assert np.array_equal(out, blank)
 
 
@@ -143,7 +143,7 @@ def test_face_cut_off_by_the_photo_is_completed_from_its_other_half(
     visitor = np.ascontiguousarray(obama[:, 419:])
     face = detect_faces(visitor)[0]
     assert face.mesh[:, 0].min() < 0  # the photo really cuts the face
-    out, _ = pipeline.swap(visitor, mona, "realistic")
+    out, _, _ = pipeline.swap_images(visitor, mona, "realistic")
     m = detect_faces(mona)[0].mesh
     # Both halves of the portrait's face were replaced, not just the visible one.
     for side in (m[[33, 133, 145]], m[[263, 362, 374]]):

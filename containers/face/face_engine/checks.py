@@ -15,8 +15,8 @@ Thresholds (all measured on the mesh):
 
 from __future__ import annotations
 
-from .detect import Face
 from .errors import VISITOR, Refused
+from .face import Face
 
 MIN_FACE_PX = 64.0
 MAX_YAW = 30.0

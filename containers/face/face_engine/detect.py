@@ -9,7 +9,6 @@ Rekognition-style keypoints, pose and quality figures from the mesh.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import cv2
@@ -17,12 +16,14 @@ import numpy as np
 
 from . import landmarks as lm
 from . import quality
+from .face import Face
+from .mesh import face_width
 from .models import pool
 
-# Short range (128 px input, ~1 ms) finds faces that fill a good part of the
-# image: visitor crops and most portraits. Full range (192 px, sparse
-# variant, ~4 ms) runs only when it finds nothing: full-length photos,
-# small faces in wide portraits.
+# Both detectors run on every image (see _run_detector). Short range (128 px
+# input, ~1 ms) is sharper on faces that fill a good part of the image:
+# visitor crops and most portraits. Full range (192 px, sparse variant,
+# ~4 ms) finds the small ones: full-length photos, the others in a group.
 SHORT_RANGE = ("face_detection_short_range.tflite", 128, (8, 16, 16, 16), 2)
 FULL_RANGE = ("face_detection_full_range_sparse.tflite", 192, (4,), 1)
 MESH = "face_landmark.tflite"
@@ -33,27 +34,6 @@ MIN_DETECTION_SCORE = 0.5
 MIN_PRESENCE = 0.5
 NMS_IOU = 0.3
 ROI_SCALE = 1.5  # MediaPipe's margin around the face for the mesh model
-
-
-@dataclass
-class Face:
-    box: tuple[float, float, float, float]  # x, y, w, h in pixels
-    score: float  # 0..1
-    mesh: np.ndarray | None  # 468x3 (x, y in pixels; z in pixel-like units, smaller = closer)
-    keypoints: dict[str, tuple[float, float]] = field(default_factory=dict)
-    yaw: float = 0.0  # degrees, > 0 when the nose points to the image's right
-    pitch: float = 0.0  # degrees, > 0 when the face looks up
-    roll: float = 0.0  # degrees, > 0 when the head tilts clockwise in the image
-    sharpness: float = 0.0  # 0..100
-    brightness: float = 0.0  # 0..100
-    eyes_open: float = 1.0  # 0..1, eye-aspect ratio based
-    mouth_open: float = 0.0  # 0..1
-    eyes_visible: float = 1.0  # 0..1, low when something covers the eyes
-    face_width: float = 0.0  # cheek-to-cheek width in pixels, yaw-invariant (3D)
-
-    @property
-    def area(self) -> float:
-        return self.box[2] * self.box[3]
 
 
 @lru_cache(maxsize=4)
@@ -268,7 +248,7 @@ def _face_from_mesh(rgb: np.ndarray, mesh: np.ndarray, score: float) -> Face:
         mesh=mesh,
         keypoints=lm.keypoints(mesh),
         yaw=yaw, pitch=pitch, roll=roll,
-        face_width=float(np.linalg.norm(mesh[lm.CHEEK_R] - mesh[lm.CHEEK_L])),
+        face_width=face_width(mesh),
     )
     quality.measure(rgb, face)
     return face

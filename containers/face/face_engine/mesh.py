@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from . import landmarks as lm
+from .geometry import similarity
 
 _DATA = Path(__file__).resolve().parent / "data"
 
@@ -102,21 +103,6 @@ def face_region_mask(mesh: np.ndarray, shape: tuple[int, int], dilate_frac: floa
     return cv2.dilate(m, k) > 0
 
 
-def similarity_3d(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Umeyama: scale s, rotation R, translation t minimising |s R src + t - dst|^2 (Nx3)."""
-    mu_s, mu_d = src.mean(0), dst.mean(0)
-    a, b = src - mu_s, dst - mu_d
-    cov = b.T @ a / len(src)
-    u, d, vt = np.linalg.svd(cov)
-    sign = np.ones(3)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[-1] = -1
-    r = u @ np.diag(sign) @ vt
-    s = float((d * sign).sum() / (a ** 2).sum(1).mean())
-    t = mu_d - s * r @ mu_s
-    return s, r, t
-
-
 def target_mesh(visitor: np.ndarray, portrait: np.ndarray, inner: float = 1.0, outer: float = 0.85) -> np.ndarray:
     """Where the visitor's features go on the portrait (468x2 pixel coords).
 
@@ -130,7 +116,7 @@ def target_mesh(visitor: np.ndarray, portrait: np.ndarray, inner: float = 1.0, o
     jaw, cheeks and hairline (0.85 there: the visitor's face shape is part
     of the likeness too, while the feathered edge still lands on the portrait's).
     """
-    s, r, t = similarity_3d(visitor, portrait)
+    s, r, t = similarity(visitor, portrait)
     aligned = (s * visitor @ r.T + t)[:, :2]
     p = portrait[:, :2]
     centre = p[[1, 168, 6, 4]].mean(0)

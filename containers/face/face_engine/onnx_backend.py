@@ -32,7 +32,9 @@ import numpy as np
 from . import blend
 from . import mesh as fm
 from .checks import require_usable
-from .detect import Face, detect_faces
+from .detect import detect_faces
+from .face import Face
+from .geometry import roi_of, similarity_2x3
 
 # ArcFace's 112x112 five-point template (insightface), image-left eye first.
 ARCFACE_112 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
@@ -61,24 +63,9 @@ def five_points(mesh: np.ndarray) -> np.ndarray:
                      xy[lm.MOUTH_L], xy[lm.MOUTH_R]], np.float64)
 
 
-def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """2x3 least-squares similarity (Umeyama, no reflection) taking src points to dst."""
-    mu_s, mu_d = src.mean(0), dst.mean(0)
-    a, b = src - mu_s, dst - mu_d
-    cov = b.T @ a / len(src)
-    u, d, vt = np.linalg.svd(cov)
-    sign = np.array([1.0, 1.0 if np.linalg.det(u) * np.linalg.det(vt) > 0 else -1.0])
-    r = u @ np.diag(sign) @ vt
-    s = float((d * sign).sum() / (a ** 2).sum(1).mean())
-    m = np.zeros((2, 3))
-    m[:, :2] = s * r
-    m[:, 2] = mu_d - s * r @ mu_s
-    return m
-
-
 def align(rgb: np.ndarray, points: np.ndarray, template: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(size x size crop, 2x3 image->crop matrix)."""
-    m = similarity(points, template)
+    m = similarity_2x3(points, template)
     crop = cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_LINEAR if m[0, 0] > 1 else cv2.INTER_AREA,
                           borderMode=cv2.BORDER_REFLECT101)
     return crop, m
@@ -179,7 +166,6 @@ def _input_names(sess) -> tuple[str, str]:
 
 def identity_latent(models_: OnnxModels, rgb: np.ndarray, face: Face) -> np.ndarray:
     """The visitor's identity as the swap model's 1x512 source input."""
-    assert face.mesh is not None
     crop, _ = align(rgb, five_points(face.mesh), arcface_template(112), 112)
     sess = models_.embed
     emb = sess.run(None, {sess.get_inputs()[0].name: to_tensor(crop, 127.5, 127.5)})[0].reshape(1, -1)
@@ -190,15 +176,14 @@ def identity_latent(models_: OnnxModels, rgb: np.ndarray, face: Face) -> np.ndar
     return emb.astype(np.float32)
 
 
-def swap(models_: OnnxModels, visitor_rgb: np.ndarray, portrait_rgb: np.ndarray,
+def swap_images(models_: OnnxModels, visitor_rgb: np.ndarray, portrait_rgb: np.ndarray,
          portrait_faces: list[Face] | None = None) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
-    """Learned swap; same contract as pipeline.swap_with_face (theme is for restore)."""
+    """Learned swap; same contract as pipeline.swap_images (the theme is applied by restore)."""
     import time
 
     t0 = time.perf_counter()
     vf = require_usable(detect_faces(visitor_rgb), "visitor")
     pf = require_usable(portrait_faces if portrait_faces is not None else detect_faces(portrait_rgb), "portrait")
-    assert pf.mesh is not None
     t1 = time.perf_counter()
     latent = identity_latent(models_, visitor_rgb, vf)
     sess = models_.swap
@@ -208,7 +193,7 @@ def swap(models_: OnnxModels, visitor_rgb: np.ndarray, portrait_rgb: np.ndarray,
     pred = sess.run(None, {img_name: to_tensor(crop, 0.0, 255.0), vec_name: latent})[0]
     fake = from_tensor(pred, 0.0, 255.0)
     t2 = time.perf_counter()
-    roi = _roi_of(fm.swap_polygon(pf.mesh), portrait_rgb.shape)
+    roi = roi_of(fm.swap_polygon(pf.mesh), portrait_rgb.shape)
     alpha = blend.alpha_mask(pf.mesh, roi, feather=max(1.5, 0.06 * pf.face_width))
     out = paste_back(portrait_rgb, fake, m, alpha, roi)
     t3 = time.perf_counter()
@@ -222,7 +207,7 @@ def restore_crop(models_: OnnxModels, rgb: np.ndarray, mesh: np.ndarray, shrink:
     """The learned restorer applied to the face, pasted back inside the face alpha.
 
     shrink < 1 narrows the pasted region (a mesh re-detected on a swapped
-    image, see pipeline.restore).
+    image, see pipeline.restore_image).
     """
     sess = models_.restore
     ins = sess.get_inputs()
@@ -235,17 +220,6 @@ def restore_crop(models_: OnnxModels, rgb: np.ndarray, mesh: np.ndarray, shrink:
         feed[ins[1].name] = np.array(RESTORE_FIDELITY, dtype=dtype).reshape([d if isinstance(d, int) else 1
                                                                              for d in ins[1].shape])
     restored = from_tensor(sess.run(None, feed)[0], 127.5, 127.5)
-    poly = fm.swap_polygon(mesh)
-    c = poly.mean(0)
-    poly = c + (poly - c) * shrink
-    roi = _roi_of(poly, rgb.shape)
-    x0, y0, x1, y1 = roi
-    alpha = blend.feather_inside(fm.fill(poly, (y1 - y0, x1 - x0), (x0, y0)), max(1.5, 0.06 * fm.face_width(mesh)))
+    roi, alpha = blend.restore_alpha(mesh, rgb.shape, shrink)
     return paste_back(rgb, restored, m, alpha, roi)
 
-
-def _roi_of(poly: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    h, w = shape[:2]
-    x0, y0 = np.floor(poly.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
-    return max(0, x0), max(0, y0), min(w, x1), min(h, y1)

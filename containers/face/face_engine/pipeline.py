@@ -1,16 +1,24 @@
-"""The two engine entry points behind the SageMaker models: swap and restore.
+"""The classical engine: the swap and the restore behind the SageMaker models.
 
-swap(visitor, portrait, theme)
-    detect  both faces (largest wins) and refuse unusable ones
+engine.swap and engine.restore are the entry points (the model server's and
+`gallery swap`'s); they run these unless learned weights are installed
+(onnx_backend).
+
+swap_images(visitor, portrait, theme)      finds both faces, then swap_detected
+swap_detected(visitor, vf, portrait, pf)    for faces already found:
     warp    the visitor's face onto the portrait's mesh, piecewise affine,
             after bringing it to the portrait's scale (Lanczos + unsharp when
             enlarging, area averaging when shrinking)
-    colour  LAB palette + low-frequency lighting matched to the portrait's skin
-    blend   feathered alpha inside the brows-to-chin polygon
-restore(image, theme)
-    detect  the (swapped) face again: restore is a separate model call
+    colour  each face's lighting field on its own skin; the portrait's field
+            with the visitor's detail, the portrait's skin colour plus what
+            the visitor keeps of their own tone (colour.py)
+    blend   feathered alpha inside the brows-to-chin polygon, minus what
+            covers the portrait's face and the visitor's hair; the outline's
+            low frequencies brought to the portrait's (blend.py)
+restore_image(image, theme, face_mesh)      finds the face again without the mesh hint
+restore_region(image, mesh, theme, shrink)  inside the swap polygon:
     restore light denoise + sharpen
-    harmonise  theme style (grain, brush texture, flat shading), last of all
+    harmonise  theme style (grain, brush texture, drawn look), last of all
 
 Harmonisation belongs to restore because it must be the final step: a
 learned restorer (GFPGAN-style, onnx_backend) repaints a photographic face,
@@ -23,10 +31,10 @@ so they stay bit-for-bit identical to the input.
 from __future__ import annotations
 
 import hashlib
-import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -36,7 +44,9 @@ from . import harmonise as hz
 from . import landmarks as lm
 from . import mesh as fm
 from .checks import require_usable
-from .detect import Face, detect_faces
+from .detect import detect_faces
+from .face import Face
+from .geometry import roi_of
 from .restore import denoise_sharpen
 
 THEMES = hz.THEMES
@@ -112,15 +122,6 @@ def _skin_or_shape(shape: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return skin if skin.sum() >= 0.2 * shape.sum() else shape
 
 
-def _roi(poly: np.ndarray, shape: tuple[int, ...], margin: float = 2) -> tuple[int, int, int, int]:
-    h, w = shape[:2]
-    x0 = max(0, int(math.floor(poly[:, 0].min() - margin)))
-    y0 = max(0, int(math.floor(poly[:, 1].min() - margin)))
-    x1 = min(w, int(math.ceil(poly[:, 0].max() + margin)) + 1)
-    y1 = min(h, int(math.ceil(poly[:, 1].max() + margin)) + 1)
-    return x0, y0, x1, y1
-
-
 def skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     """bool: inside the swap polygon and outside eyes, brows, lips, nostrils."""
     x0, y0, x1, y1 = roi
@@ -170,15 +171,13 @@ def core_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     return fm.fill(c + (hull - c) * 1.05, (y1 - y0, x1 - x0), (x0, y0)) > 0
 
 
-def swap(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str) -> tuple[np.ndarray, dict[str, float]]:
-    """Put the visitor's face on the portrait's largest face; returns (image, timings ms)."""
-    out, timings, _ = swap_with_face(visitor_rgb, portrait_rgb, theme)
-    return out, timings
+def swap_images(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str
+                ) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
+    """Find both faces and put the visitor's on the portrait's largest one.
 
-
-def swap_with_face(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str
-                   ) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
-    """swap(), also returning the portrait face's mesh (468x3): a hint for restore."""
+    Returns (image, timings in ms, the portrait face's 468x3 mesh: the hint
+    restore_image takes to work exactly where the swap did).
+    """
     check_theme(theme)
     visitor_rgb = check_rgb(visitor_rgb, "visitor_rgb")
     portrait_rgb = check_rgb(portrait_rgb, "portrait_rgb")
@@ -186,23 +185,21 @@ def swap_with_face(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, theme: str
     vf = require_usable(detect_faces(visitor_rgb), "visitor")
     pf = require_usable(portrait_faces(portrait_rgb), "portrait")
     tm.lap("detect")
-    out, stages = swap_faces(visitor_rgb, vf, portrait_rgb, pf, theme)
+    out, stages = swap_detected(visitor_rgb, vf, portrait_rgb, pf, theme)
     tm.out.update(stages)
     tm.out["total"] = round(sum(tm.out.values()), 2)
-    assert pf.mesh is not None
     return out, tm.out, pf.mesh
 
 
-def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: Face, theme: str = "realistic"
-               ) -> tuple[np.ndarray, dict[str, float]]:
-    """The swap proper, for faces already detected."""
-    assert vf.mesh is not None and pf.mesh is not None
+def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: Face, theme: str = "realistic"
+                  ) -> tuple[np.ndarray, dict[str, float]]:
+    """The swap proper, for faces already detected (swap_images finds them)."""
     tm = _Timer()
-    roi = _roi(fm.swap_polygon(pf.mesh), portrait_rgb.shape)
+    roi = roi_of(fm.swap_polygon(pf.mesh), portrait_rgb.shape)
     x0, y0, x1, y1 = roi
     scale = float(np.clip(pf.face_width / max(vf.face_width, 1.0), 0.05, 8.0))
     # Only the visitor's face (plus a margin for the resampling kernel) is rescaled.
-    vroi = _roi(fm.region_polygon(vf.mesh), visitor_rgb.shape, margin=0.1 * vf.face_width)
+    vroi = roi_of(fm.region_polygon(vf.mesh), visitor_rgb.shape, margin=0.1 * vf.face_width)
     src, spts = warp.rescale_source(visitor_rgb, vf.mesh, scale, vroi)
     dst = fm.target_mesh(vf.mesh, pf.mesh)
     src_tris, _ = warp.mirror_sources(spts, fm.triangles(), fm.mirror(), src.shape)
@@ -298,13 +295,17 @@ def swap_faces(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, pf: 
     return out, tm.out
 
 
-def restore(rgb: np.ndarray, theme: str, face_mesh: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float]]:
+def restore_image(rgb: np.ndarray, theme: str, face_mesh: np.ndarray | None = None,
+                  learned: Callable[[np.ndarray, np.ndarray, float], np.ndarray] | None = None
+                  ) -> tuple[np.ndarray, dict[str, float]]:
     """Denoise, sharpen and harmonise the largest face; other pixels unchanged.
 
-    face_mesh: the portrait face's mesh from swap_with_face (the server
+    face_mesh: the portrait face's mesh from swap_images (the server
     carries it inside the swap's PNG). With it, restore works exactly inside
     the region the swap replaced and skips detection; without it, it finds
     the face again.
+    learned: a learned restorer (image, mesh, shrink) -> image, run instead
+    of the classical denoise and sharpen; harmonisation still comes last.
     """
     check_theme(theme)
     rgb = check_rgb(rgb, "rgb")
@@ -318,7 +319,7 @@ def restore(rgb: np.ndarray, theme: str, face_mesh: np.ndarray | None = None) ->
     else:
         faces = detect_faces(rgb)
         tm.lap("detect")
-        if not faces or faces[0].mesh is None:
+        if not faces:
             # Nothing to restore; restore never refuses (the swap already checked).
             return rgb.copy(), tm.out
         mesh = faces[0].mesh
@@ -327,28 +328,27 @@ def restore(rgb: np.ndarray, theme: str, face_mesh: np.ndarray | None = None) ->
         # polygon shrunk by 10% keeps every change inside the portrait's
         # face region.
         shrink = RESTORE_SHRINK
-    out, stages = restore_face(rgb, mesh, theme, shrink)
+    if learned is not None:
+        rgb = learned(rgb, mesh, shrink)
+        tm.lap("learned_restore")
+    out, stages = restore_region(rgb, mesh, theme, shrink, denoise=learned is None)
     tm.out.update(stages)
     tm.out["total"] = round(sum(tm.out.values()), 2)
     return out, tm.out
 
 
-def restore_face(rgb: np.ndarray, mesh: np.ndarray, theme: str, shrink: float = 1.0, denoise: bool = True
-                 ) -> tuple[np.ndarray, dict[str, float]]:
+def restore_region(rgb: np.ndarray, mesh: np.ndarray, theme: str, shrink: float = 1.0, denoise: bool = True
+                   ) -> tuple[np.ndarray, dict[str, float]]:
     """Restore then harmonise inside the (shrunk) swap polygon of `mesh`.
 
     denoise=False when a learned restorer already ran: only harmonise.
     """
     tm = _Timer()
     fw = fm.face_width(mesh)
-    poly = fm.swap_polygon(mesh)
-    c = poly.mean(0)
-    poly = c + (poly - c) * shrink
     # A wider ROI than the face, for the ring the harmonisation measures.
-    roi = _roi(poly, rgb.shape, margin=0.25 * fw)
+    roi, alpha = blend.restore_alpha(mesh, rgb.shape, shrink, margin=0.25 * fw)
     x0, y0, x1, y1 = roi
     base = rgb[y0:y1, x0:x1]
-    alpha = blend.feather_inside(fm.fill(poly, base.shape[:2], (x0, y0)), max(1.5, 0.06 * fw))
     restored = denoise_sharpen(base, fw) if denoise else base
     tm.lap("restore")
     region = fm.fill(fm.region_polygon(mesh), base.shape[:2], (x0, y0))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import cv2
 import numpy as np
 
 from . import landmarks as lm
-
-if TYPE_CHECKING:
-    from .detect import Face
+from .face import Face
+from .mesh import face_width
 
 
 def _dist(mesh: np.ndarray, a: int, b: int) -> float:
@@ -52,7 +49,7 @@ def _cheek_patch(gray: np.ndarray, mesh: np.ndarray) -> np.ndarray:
     pts = mesh[[205, 425, 50, 280, 187, 411], :2]
     vals = []
     h, w = gray.shape
-    r = max(2, int(0.04 * _dist(mesh, lm.CHEEK_L, lm.CHEEK_R)))
+    r = max(2, int(0.04 * face_width(mesh)))
     for x, y in pts:
         x, y = int(x), int(y)
         if 0 <= x < w and 0 <= y < h:
@@ -82,7 +79,6 @@ def eye_visibility(gray: np.ndarray, mesh: np.ndarray) -> float:
 
 def measure(rgb: np.ndarray, face: Face) -> None:
     mesh = face.mesh
-    assert mesh is not None
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     x, y, w, h = (int(round(v)) for v in face.box)
     crop = gray[max(0, y):y + h, max(0, x):x + w]

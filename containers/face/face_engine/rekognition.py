@@ -13,7 +13,8 @@ import numpy as np
 
 from . import age_gender
 from . import landmarks as lm
-from .detect import Face, detect_faces
+from .detect import detect_faces
+from .face import Face
 
 
 def _bool_attr(p: float) -> dict:
@@ -50,10 +51,9 @@ def face_detail(face: Face, width: int, height: int) -> dict:
         "Quality": {"Brightness": round(face.brightness, 4), "Sharpness": round(face.sharpness, 4)},
         "Confidence": round(100.0 * face.score, 4),
     }
-    if face.mesh is not None:
-        detail["EyesOpen"] = _bool_attr(face.eyes_open)
-        detail["MouthOpen"] = _bool_attr(face.mouth_open)
-        detail["Smile"] = _bool_attr(smile_score(face.mesh))
+    detail["EyesOpen"] = _bool_attr(face.eyes_open)
+    detail["MouthOpen"] = _bool_attr(face.mouth_open)
+    detail["Smile"] = _bool_attr(smile_score(face.mesh))
     return detail
 
 
@@ -63,7 +63,7 @@ def face_details(rgb: np.ndarray) -> list[dict]:
     details = []
     for f in detect_faces(rgb):
         detail = face_detail(f, width, height)
-        guess = age_gender.estimate(rgb, f.mesh) if f.mesh is not None else None
+        guess = age_gender.estimate(rgb, f.mesh)
         if guess is not None:
             detail.update(guess.rekognition())
         details.append(detail)
