@@ -5,6 +5,9 @@ be one; the end-to-end and browser tests share it. Tests that use moto's in-proc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import pytest
 
 from gallery_local import demo_catalog, moto_hooks
@@ -26,19 +29,26 @@ def stack():
         yield s
 
 
+def reset_around(request: pytest.FixtureRequest, fixture: str, reset: Callable[[Any], None]) -> Iterator[None]:
+    """For an autouse fixture: `reset` the session fixture named `fixture` before and after each
+    test that uses it, and nothing for a test that does not (it never starts the stack)."""
+    if fixture not in request.fixturenames:
+        yield
+        return
+    value = request.getfixturevalue(fixture)
+    reset(value)
+    yield
+    reset(value)
+
+
+def _heal(s: LocalStack) -> None:
+    s.endpoints.clear_faults()
+    moto_hooks.clear_faults()
+    s.slack.down, s.slack.down_status = False, 503
+    s.appsync.down = False
+
+
 @pytest.fixture(autouse=True)
 def healthy(request):
     """Each test starts with every local service up and no injected faults."""
-    if "stack" not in request.fixturenames:
-        yield
-        return
-    s = request.getfixturevalue("stack")
-    s.endpoints.clear_faults()
-    moto_hooks.clear_faults()
-    s.slack.down, s.slack.down_status = False, 503
-    s.appsync.down = False
-    yield
-    s.endpoints.clear_faults()
-    moto_hooks.clear_faults()
-    s.slack.down, s.slack.down_status = False, 503
-    s.appsync.down = False
+    yield from reset_around(request, "stack", _heal)

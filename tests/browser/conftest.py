@@ -17,6 +17,7 @@ from PIL import Image
 
 from gallery_local.demo import DEMO
 from gallery_local.serve import Serve
+from tests.stack_fixture import reset_around
 
 CHROMIUM = Path(os.environ.get("GALLERY_CHROMIUM", "/usr/lib/chromium/chromium"))
 CHROMIUM_ARGS = [
@@ -73,13 +74,7 @@ def served(stack):
 @pytest.fixture(autouse=True)
 def realtime_up(request):
     """Every browser test starts with the real-time endpoint accepting connections."""
-    if "served" not in request.fixturenames:
-        yield
-        return
-    s = request.getfixturevalue("served")
-    s.realtime.refuse(False)
-    yield
-    s.realtime.refuse(False)
+    yield from reset_around(request, "served", lambda s: s.realtime.refuse(False))
 
 
 @pytest.fixture(scope="session")

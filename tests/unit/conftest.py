@@ -4,6 +4,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.conftest import load_template
+
 REGION = "us-east-1"
 
 
@@ -27,36 +29,16 @@ def aws_session(aws_env: None):
         yield boto3.session.Session(region_name=REGION)
 
 
+def create_table(dynamodb, logical_id: str, name: str | None = None):
+    """The table `logical_id` as template.yaml declares it (keys, attributes, indexes), on moto."""
+    props = load_template()["Resources"][logical_id]["Properties"]
+    schema = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in props}
+    return dynamodb.create_table(TableName=name or logical_id, BillingMode=props["BillingMode"], **schema)
+
+
 def create_visits_table(dynamodb, name: str = "visits"):
-    """The visits table as template.yaml declares it: visitId, and the byDisplay index."""
-    return dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"} for n in ("visitId", "displayId", "createdAt")
-        ],
-        KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byDisplay",
-                "Projection": {"ProjectionType": "ALL"},
-                "KeySchema": [
-                    {"AttributeName": "displayId", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                ],
-            }
-        ],
-    )
+    return create_table(dynamodb, "VisitsTable", name)
 
 
 def create_catalog_table(dynamodb, name: str = "catalog"):
-    """The catalog table as template.yaml declares it: theme, then portraitId."""
-    return dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("theme", "portraitId")],
-        KeySchema=[
-            {"AttributeName": "theme", "KeyType": "HASH"},
-            {"AttributeName": "portraitId", "KeyType": "RANGE"},
-        ],
-    )
+    return create_table(dynamodb, "CatalogTable", name)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from botocore.credentials import Credentials
 
 from gallery import display
+from tests.unit._http import recorder
+from tests.unit.conftest import create_table
 
 REGION = "us-east-1"
 BUCKET = "past-life-gallery-dev-photobucket"
@@ -23,12 +23,7 @@ def aws(aws_session):
     session = aws_session
     s3 = session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
-    displays = session.resource("dynamodb").create_table(
-        TableName="displays",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "displayId", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "displayId", "KeyType": "HASH"}],
-    )
+    displays = create_table(session.resource("dynamodb"), "DisplaysTable", "displays")
     yield s3, displays
 
 
@@ -44,21 +39,22 @@ def _signed_key(url: str) -> tuple[str, int]:
 
 TOKEN = "Vw7-kQ2_xN9aLm4RtY8cBe3Hs6Jd1PfZ"  # a view token: 32 URL-safe characters
 VIEW = {"viewToken": TOKEN, "viewExpiresAt": 1795534000}
+LISA = {"portraitId": "mona-lisa", "title": "Lisa, Florence, 1503", "story": "In Florence..."}
+
+
+def done(portrait: dict | None, **visit) -> dict:
+    """A DONE outcome as PublishDisplay receives it (events/publish_display_done.json)."""
+    return {
+        "status": "DONE",
+        "visit": {"visitId": VISIT, "displayId": "3", **visit},
+        "resultKey": f"results/{VISIT}.png",
+        "portrait": portrait,
+    }
 
 
 def test_a_done_tile_shows_the_signed_result_and_the_story(aws):
     s3, _ = aws
-    tile = display.tile(
-        s3,
-        BUCKET,
-        {
-            "status": "DONE",
-            "visit": {"visitId": VISIT, "displayId": 3, "theme": "painting", "bucket": BUCKET},
-            "resultKey": f"results/{VISIT}.png",
-            "portrait": {"portraitId": "mona-lisa", "title": "Lisa, Florence, 1503", "story": "In Florence..."},
-        },
-        VIEW,
-    )
+    tile = display.tile(s3, BUCKET, done(LISA, displayId=3, theme="painting", bucket=BUCKET), VIEW)
     url = tile.pop("imageUrl")
     # visitId is kept in the display's stored state (a delete clears the tile by it) ...
     assert tile == {
@@ -83,17 +79,7 @@ def test_a_done_tile_shows_the_signed_result_and_the_story(aws):
 
 def test_a_done_tile_without_story_leaves_it_out(aws):
     s3, _ = aws
-    tile = display.tile(
-        s3,
-        BUCKET,
-        {
-            "status": "DONE",
-            "visit": {"visitId": VISIT, "displayId": "3"},
-            "resultKey": f"results/{VISIT}.png",
-            "portrait": None,
-        },
-        VIEW,
-    )
+    tile = display.tile(s3, BUCKET, done(None), VIEW)
     assert set(tile) == {"displayId", "visitId", "status", "imageUrl", "viewToken", "viewExpiresAt"}
     assert _signed_key(tile["imageUrl"])[0].endswith(f"/wall/{TOKEN}.png")
 
@@ -179,35 +165,10 @@ def test_current_lists_displays_in_number_order_with_fresh_urls(aws):
     assert not any(v in listed for v in (VISIT, "a" * 32, "b" * 32)) and "results/" not in listed
 
 
-class _AppSync(BaseHTTPRequestHandler):
-    answer: tuple[int, dict] = (200, {})
-    received: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append({"headers": dict(self.headers), "body": body})
-        status, answer = type(self).answer
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def appsync():
-    class Handler(_AppSync):
-        received: list[dict] = []
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Handler, f"http://127.0.0.1:{server.server_address[1]}/graphql"
-    server.shutdown()
-    server.server_close()
+    with recorder(answer={}) as (handler, base):
+        yield handler, f"{base}/graphql"
 
 
 CREDENTIALS = Credentials("AKIAEXAMPLE", "secret", "session-token")
@@ -216,7 +177,7 @@ TILE = {"displayId": "3", "visitId": VISIT, "status": "REJECTED", "reason": "Ple
 
 def test_publish_sends_a_sigv4_signed_mutation(appsync):
     handler, url = appsync
-    handler.answer = (200, {"data": {"publishResult": {**TILE, "updatedAt": "2026-11-24T14:27:12.001Z"}}})
+    handler.answer = {"data": {"publishResult": {**TILE, "updatedAt": "2026-11-24T14:27:12.001Z"}}}
     assert display.publish(CREDENTIALS, REGION, url, TILE) == {**TILE, "updatedAt": "2026-11-24T14:27:12.001Z"}
     (request,) = handler.received
     assert request["body"]["variables"] == {"input": TILE}
@@ -235,7 +196,7 @@ def test_publish_sends_a_sigv4_signed_mutation(appsync):
 )
 def test_a_refused_mutation_raises_publish_failed(appsync, answer, match):
     handler, url = appsync
-    handler.answer = answer
+    handler.status, handler.answer = answer
     with pytest.raises(display.PublishFailed, match=match):
         display.publish(CREDENTIALS, REGION, url, TILE)
 

@@ -21,7 +21,7 @@ import pytest
 from moto import mock_aws
 
 from gallery import inference
-from tests.unit.conftest import create_visits_table
+from tests.unit.conftest import create_table, create_visits_table
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 BUCKET = "past-life-gallery-dev-photobucket"
@@ -49,12 +49,7 @@ class Aws:
             "provide-client-params.sfn.SendTaskFailure", lambda params, **_: self.failures_sent.append(dict(params))
         )
         self.s3.create_bucket(Bucket=BUCKET)
-        self.tokens = s.resource("dynamodb").create_table(
-            TableName="tokens",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "inferenceId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "inferenceId", "KeyType": "HASH"}],
-        )
+        self.tokens = create_table(s.resource("dynamodb"), "TokensTable", "tokens")
         self.visits = create_visits_table(s.resource("dynamodb"))
         self.visits.put_item(
             Item={"visitId": VISIT, "displayId": "3", "status": "PROCESSING", "createdAt": "2026-11-24T14:27:00Z"}
@@ -179,15 +174,21 @@ def test_invoke_stores_the_token_and_the_input_object(aws):
     assert list(started) == [f"s3://{BUCKET}/{input_key}"]
 
 
-def test_success_copies_the_output_and_resumes_the_task(aws):
-    execution, token = aws.waiting_task()
+def _completed(aws, token: str, body: bytes = b"\x89PNG swapped") -> tuple[str, str, dict]:
+    """A swap started for the task's token and finished: (inference id, output key, the
+    endpoint's Completed notification)."""
     inference_id = aws.start_swap(token)
-    output_key = f"inference/out/swap/{uuid.uuid4()}.out"
-    aws.put(output_key, b"\x89PNG swapped")
+    output_key = f"inference/out/swap/{inference_id}.out"
+    aws.put(output_key, body)
     message = notification(
         inference_id, "Completed", contentType="image/png", outputLocation=f"s3://{BUCKET}/{output_key}"
     )
+    return inference_id, output_key, message
 
+
+def test_success_copies_the_output_and_resumes_the_task(aws):
+    execution, token = aws.waiting_task()
+    inference_id, _, message = _completed(aws, token)
     assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "success"}
     ended = aws.ended(execution)
     assert ended["status"] == "SUCCEEDED"
@@ -203,12 +204,7 @@ def test_success_copies_the_output_and_resumes_the_task(aws):
 
 def test_a_duplicate_notification_is_ignored(aws):
     execution, token = aws.waiting_task()
-    inference_id = aws.start_swap(token)
-    output_key = f"inference/out/swap/{uuid.uuid4()}.out"
-    aws.put(output_key, b"\x89PNG first")
-    message = notification(
-        inference_id, "Completed", contentType="image/png", outputLocation=f"s3://{BUCKET}/{output_key}"
-    )
+    inference_id, output_key, message = _completed(aws, token, b"\x89PNG first")
     assert aws.callback(message)["outcome"] == "success"
     aws.put(output_key, b"\x89PNG second")
     assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "ignored"}
@@ -279,16 +275,6 @@ def test_a_task_that_stopped_waiting_is_too_late(aws):
     aws.put(failure_key, json.dumps({"error": "FaceTooSmall", "message": "Please come closer."}).encode())
     message = notification(inference_id, "Failed", failureLocation=f"s3://{BUCKET}/{failure_key}")
     assert aws.callback(message) == {"inferenceId": inference_id, "outcome": "too-late"}
-
-
-def _completed(aws, token: str, body: bytes = b"\x89PNG swapped") -> tuple[str, str, dict]:
-    inference_id = aws.start_swap(token)
-    output_key = f"inference/out/swap/{inference_id}.out"
-    aws.put(output_key, body)
-    message = notification(
-        inference_id, "Completed", contentType="image/png", outputLocation=f"s3://{BUCKET}/{output_key}"
-    )
-    return inference_id, output_key, message
 
 
 def test_a_retried_delivery_after_a_failure_midway_answers_and_keeps_the_first_copy(aws):

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from gallery import outcome
+from tests.unit.conftest import create_visits_table
 
 REGION = "us-east-1"
 BUCKET = "past-life-gallery-dev-photobucket"
@@ -90,12 +91,7 @@ def aws(aws_session):
     session = aws_session
     s3 = session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
-    table = session.resource("dynamodb").create_table(
-        TableName="visits",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "visitId", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
-    )
+    table = create_visits_table(session.resource("dynamodb"))
     table.put_item(Item={"visitId": VISIT, "displayId": "3", "theme": "travel", "status": "PROCESSING"})
     for key in (UPLOAD, f"faces/{VISIT}.png"):
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")

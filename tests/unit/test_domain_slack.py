@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from gallery import slack
+from tests.unit._http import recorder
 
 VISIT = "0123456789abcdef0123456789abcdef"
 EXEC = "arn:aws:states:us-east-1:123456789012:execution:PipelineStateMachine-Xq3nT8bW2kLp:run"
@@ -70,45 +67,23 @@ def test_an_unknown_status_has_no_icon():
     assert text.splitlines()[0] == f"Display 1: visit `{VISIT}` is *ODD*"
 
 
-class _Webhook(BaseHTTPRequestHandler):
-    status = 200
-    received: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append({"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)})
-        self.send_response(type(self).status)
-        self.end_headers()
-        self.wfile.write(b"ok" if type(self).status < 300 else b"invalid_token")
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def webhook():
-    class Handler(_Webhook):
-        received: list[dict] = []
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Handler, f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/XXXX"
-    server.shutdown()
-    server.server_close()
+    with recorder(answer=b"ok") as (handler, base):
+        yield handler, f"{base}/services/T000/B000/XXXX"
 
 
 def test_post_sends_the_message_as_json(webhook):
     handler, url = webhook
     slack.post(url, slack.message(done()))
     (request,) = handler.received
-    assert request["path"] == "/services/T000/B000/XXXX" and request["type"] == "application/json"
+    assert request["path"] == "/services/T000/B000/XXXX" and request["headers"]["Content-Type"] == "application/json"
     assert request["body"] == slack.message(done())
 
 
 def test_a_refused_post_raises_slack_unavailable(webhook):
     handler, url = webhook
-    handler.status = 403
+    handler.status, handler.answer = 403, b"invalid_token"
     with pytest.raises(slack.SlackUnavailable, match="403: invalid_token"):
         slack.post(url, {"text": "hello"})
 

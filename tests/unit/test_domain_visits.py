@@ -9,13 +9,15 @@ import threading
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import get_args
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from gallery import catalog_items, visits
+from gallery import catalog_items, contracts, visits
 from gallery.errors import AlreadyClaimed, BadRequest, ConsentMissing, VisitNotFound
+from tests.unit.conftest import create_visits_table
 
 REGION = "us-east-1"
 TABLE = "past-life-gallery-dev-VisitsTable-1A2B3C4D5E6F"
@@ -37,12 +39,7 @@ def resource(n: int = 0):
 @pytest.fixture
 def table(aws_env):
     with mock_aws():
-        yield resource().create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "visitId", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        yield create_visits_table(resource(), TABLE)
 
 
 def stored(table, visit_id: str) -> dict | None:
@@ -286,3 +283,16 @@ def test_the_state_machines_status_literals_are_the_constants(asl: str):
     # Not an empty pass: the walk saw every status the pipeline uses, and the catalog's two.
     seen = {literal for _, literal, _ in found}
     assert seen == (set(statuses) if asl == "pipeline.asl.json" else {catalog_items.FAILED, catalog_items.GENERATED})
+
+
+def test_the_contracts_status_types_are_the_constants():
+    # gallery.contracts spells the statuses as Literal types, which cannot name the constants.
+    assert get_args(contracts.Status) == (
+        visits.WAITING,
+        visits.PROCESSING,
+        visits.DONE,
+        visits.REJECTED,
+        visits.FAILED,
+        visits.DELETING,
+    )
+    assert set(get_args(contracts.Ended)) == set(visits.FINAL) - {visits.DONE}

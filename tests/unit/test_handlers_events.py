@@ -29,6 +29,7 @@ from gallery import display, keys, runtime, slack, visits
 from gallery.errors import AlreadyClaimed
 from tests.conftest import load_template
 from tests.unit._functions import fresh_runtime, invoke, load_event
+from tests.unit.conftest import create_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,9 +113,7 @@ def resolve(value: Any) -> str:
 
 
 ENVIRONMENT = {k: resolve(v) for k, v in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"].items()}
-TABLES = {
-    logical: r["Properties"] for logical, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"
-}
+TABLES = [logical for logical, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
 
 
 @dataclass
@@ -174,11 +173,8 @@ def aws(monkeypatch: pytest.MonkeyPatch):
     with mock_aws():
         s3, ddb = session().client("s3"), session().resource("dynamodb")
         s3.create_bucket(Bucket=BUCKET)
-        for logical, props in TABLES.items():
-            kwargs = {
-                k: v for k, v in props.items() if k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
-            }
-            ddb.create_table(TableName=physical_name(logical), BillingMode=props["BillingMode"], **kwargs)
+        for logical in TABLES:
+            create_table(ddb, logical, physical_name(logical))
         yield Stack(s3, ddb)
 
 

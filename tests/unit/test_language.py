@@ -17,6 +17,7 @@ import pytest
 from gallery import api, catalog_items, display, visits
 from gallery.errors import UnknownLanguage
 from tests.unit._functions import api_call, load_event
+from tests.unit.conftest import create_visits_table
 
 BUCKET = "photos"
 AUDIO = "catalog/painting/mona-lisa.en.mp3"
@@ -58,19 +59,7 @@ def test_any_other_language_is_refused_with_a_sentence(value: object):
 @pytest.fixture
 def aws(aws_session, monkeypatch: pytest.MonkeyPatch):
     dynamodb = aws_session.resource("dynamodb")
-    table = dynamodb.create_table(
-        TableName="visits",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("visitId", "viewToken")],
-        KeySchema=[{"AttributeName": "visitId", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": visits.VIEW_INDEX,
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-                "KeySchema": [{"AttributeName": "viewToken", "KeyType": "HASH"}],
-            }
-        ],
-    )
+    table = create_visits_table(dynamodb)
     s3 = aws_session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     for name, value in {

@@ -9,10 +9,9 @@ import json
 import logging
 import secrets
 import socket
-import threading
 import traceback
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from aws_lambda_powertools.utilities import parameters
@@ -20,6 +19,7 @@ from aws_lambda_powertools.utilities import parameters
 from gallery import slack
 from gallery_local.slack_receiver import SlackReceiver
 from tests.unit._functions import invoke, load_event
+from tests.unit._http import serve
 from tests.unit.test_handlers_events import (  # noqa: F401 - fixtures used by name
     ACCOUNT,
     REGION,
@@ -50,17 +50,6 @@ class _EchoingError(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def receiver_down() -> Iterator[str]:
     receiver = SlackReceiver()
@@ -74,7 +63,8 @@ def receiver_down() -> Iterator[str]:
 
 @pytest.fixture
 def echoing_500() -> Iterator[str]:
-    yield from _serve(_EchoingError)
+    with serve(_EchoingError) as base:
+        yield base
 
 
 @pytest.fixture

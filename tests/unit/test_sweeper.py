@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from gallery import sweeper, uploads, visits
-from tests.conftest import load_template
 from tests.unit._functions import fresh_runtime, invoke, load_event
+from tests.unit.conftest import create_visits_table
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL_TEXT = (ROOT / "statemachine" / "pipeline.asl.json").read_text()
 PIPELINE_TIMEOUT = json.loads(re.sub(r"\$\{\w+\}", "x", ASL_TEXT))["TimeoutSeconds"]
-VISITS = load_template()["Resources"]["VisitsTable"]["Properties"]
 ROLE = "arn:aws:iam::123456789012:role/pipeline"
 T0 = datetime(2026, 11, 24, 14, 0, 0, tzinfo=timezone.utc)
 WAIT_DEADLINE = timedelta(seconds=uploads.UPLOAD_SECONDS + sweeper.UPLOAD_MARGIN_SECONDS)
@@ -31,11 +30,7 @@ MS = timedelta(milliseconds=1)
 @pytest.fixture
 def aws(aws_session, monkeypatch):
     ddb = aws_session.resource("dynamodb")
-    table = ddb.create_table(
-        TableName="visits",
-        BillingMode="PAY_PER_REQUEST",
-        **{k: VISITS[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")},
-    )
+    table = create_visits_table(ddb)
     sfn = aws_session.client("stepfunctions")
     lambda_arn = '"arn:aws:lambda:us-east-1:123456789012:function:x"'
     definition = re.sub(r"\$\{\w+\}", "x", ASL_TEXT).replace('"x"', lambda_arn)

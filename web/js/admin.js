@@ -13,6 +13,7 @@ import {
   operatorSignIn,
   params,
   parseDisplays,
+  toast,
 } from './common.js';
 import { RealtimeClient } from './realtime.js';
 
@@ -26,14 +27,6 @@ let auth;
 let session; // operatorSignIn: sign-in, the operators group, sign-out
 let displays = [];
 const state = new Map();
-
-function toast(text) {
-  const t = $('#toast');
-  t.textContent = text;
-  t.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (t.hidden = true), 3500);
-}
 
 function card(id) {
   const d = state.get(id) || { status: 'DEFAULT' };

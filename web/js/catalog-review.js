@@ -2,7 +2,7 @@
 // /admin/catalog?theme=T, with presigned image and audio URLs and every theme's counts),
 // filters, and decisions (POST /admin/catalog/decisions) from the keyboard or in bulk.
 // Only PENDING_REVIEW, APPROVED and REJECTED items can be decided; the server says so too.
-import { $, ApiError, CognitoAuth, THEMES, api, el, loadConfig, operatorSignIn, params } from './common.js';
+import { $, ApiError, CognitoAuth, THEMES, api, el, loadConfig, operatorSignIn, params, toast } from './common.js';
 
 const REVIEWABLE = ['PENDING_REVIEW', 'APPROVED', 'REJECTED'];
 const CHUNK = 200; // catalog_review.MAX_IDS: the most one request decides
@@ -25,14 +25,6 @@ const selected = new Set();
 
 function reasonOf(item) {
   return item.reviewReason || item.filterReason || item.error || '';
-}
-
-function toast(text) {
-  const t = $('#toast');
-  t.textContent = text;
-  t.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (t.hidden = true), 4000);
 }
 
 async function token() {
@@ -212,26 +204,29 @@ function card(item) {
     el(
       'div',
       { class: 'buttons' },
-      el('button', {
-        class: 'btn small',
-        type: 'button',
-        tabindex: '-1',
-        disabled: !reviewable || item.status === 'APPROVED',
-        dataset: { action: 'approve' },
-        onclick: () => decide([id], 'APPROVED', id),
-        text: 'Approve',
-      }),
-      el('button', {
-        class: 'btn small danger',
-        type: 'button',
-        tabindex: '-1',
-        disabled: !reviewable || item.status === 'REJECTED',
-        dataset: { action: 'reject' },
-        onclick: () => decide([id], 'REJECTED', id),
-        text: 'Reject',
-      }),
+      ...Object.keys(DECISION_BUTTONS).map((decision) => decisionButton(item, reviewable, decision)),
     ),
   );
+}
+
+// A card's buttons: what each decides, its data-action, label and look.
+const DECISION_BUTTONS = {
+  APPROVED: { action: 'approve', text: 'Approve', class: 'btn small' },
+  REJECTED: { action: 'reject', text: 'Reject', class: 'btn small danger' },
+};
+
+function decisionButton(item, reviewable, decision) {
+  const { action, text, class: cls } = DECISION_BUTTONS[decision];
+  const id = item.portraitId;
+  return el('button', {
+    class: cls,
+    type: 'button',
+    tabindex: '-1',
+    disabled: !reviewable || item.status === decision,
+    dataset: { action },
+    onclick: () => decide([id], decision, id),
+    text,
+  });
 }
 
 function renderGrid(focusId) {

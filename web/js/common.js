@@ -272,6 +272,15 @@ export function operatorSignIn(auth, start) {
   return { signedOut, ready };
 }
 
+/** The operators' pages' #toast: `text` for a few seconds (a newer one replaces it). */
+export function toast(text, ms = 4000) {
+  const t = $('#toast');
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (t.hidden = true), ms);
+}
+
 /**
  * The visitor page's two links. Both put their secret in the URL fragment, which browsers never
  * send to a server, so it stays out of access logs. The wall's link only views, until its token
