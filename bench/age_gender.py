@@ -63,7 +63,7 @@ TRUTH: list[tuple[str, str, float | None]] = [
 def load(path: Path) -> np.ndarray:
     im = Image.open(path).convert("RGB")
     if max(im.size) > 1600:
-        im.thumbnail((1600, 1600), Image.LANCZOS)
+        im.thumbnail((1600, 1600), Image.Resampling.LANCZOS)
     return np.asarray(im).copy()
 
 

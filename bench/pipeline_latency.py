@@ -42,12 +42,12 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def finished_epoch(stack, visit_id: str) -> float:
+def finished_epoch(stack: LocalStack, visit_id: str) -> float:
     item = stack.table("VisitsTable").get_item(Key={"visitId": visit_id})["Item"]
     return datetime.fromisoformat(item["finishedAt"].replace("Z", "+00:00")).timestamp()
 
 
-def one_visit(stack, tablet: Tablet, photo: bytes, theme: str) -> dict:
+def one_visit(stack: LocalStack, tablet: Tablet, photo: bytes, theme: str) -> dict:
     calls_before = len(moto_hooks.CALLS)
     inv_before = len(stack.endpoints.invocations)
     started_epoch = time.time()
@@ -69,7 +69,7 @@ def one_visit(stack, tablet: Tablet, photo: bytes, theme: str) -> dict:
     }
 
 
-def sequential_visits(stack, tablet: Tablet, photo: bytes, visits: int) -> list[dict]:
+def sequential_visits(stack: LocalStack, tablet: Tablet, photo: bytes, visits: int) -> list[dict]:
     """`visits` visits one after another, after 3 warm-up visits (the first requests pay for
     imports and model loading)."""
     for i in range(3):

@@ -17,7 +17,9 @@ import collections
 import platform
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -41,8 +43,15 @@ class EngineRekognition:
     def __init__(self) -> None:
         self.last: list[dict] = []
 
-    def detect_faces(self, Image: dict, Attributes: list[str]) -> dict:  # noqa: N803 (boto3's names)
+    def detect_faces(
+        self,
+        *,
+        Image: Mapping[str, Any],  # noqa: N803 (boto3's names)
+        Attributes: Sequence[str],  # noqa: N803
+    ) -> dict:
         bgr = cv2.imdecode(np.frombuffer(Image["Bytes"], np.uint8), cv2.IMREAD_COLOR)
+        if bgr is None:  # as Rekognition's InvalidImageFormatException; the review sends a JPEG it made
+            raise ValueError("DetectFaces: the image bytes do not decode")
         self.last = face_details(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         return {"FaceDetails": self.last}
 
@@ -76,8 +85,9 @@ def main() -> int:
     args = ap.parse_args()
 
     rekognition = EngineRekognition()
-    rows, reasons = [], collections.Counter()
-    counts = collections.Counter()
+    rows: list[str] = []
+    reasons: collections.Counter[str] = collections.Counter()
+    counts: collections.Counter[str] = collections.Counter()
     for origin, path in portraits(args.data):
         rekognition.last = []
         status, reason = portrait_review.review(rekognition, path.read_bytes())

@@ -10,8 +10,10 @@ bench/RESULTS.md and, with --sheet PATH, a contact sheet of the sampled patches.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
@@ -40,14 +42,18 @@ EXPECTED: dict[str, set[int] | None] = {
 }
 
 
-def faces(img: Image.Image) -> tuple[tuple[int, int, int, int], dict] | None:
+@functools.cache
+def _dlib_models() -> tuple[Any, Any]:
+    """dlib's frontal face detector and 68-point shape predictor, loaded once (dlib is untyped)."""
     import dlib
     import face_recognition_models
 
-    global _detector, _predictor
-    if "_detector" not in globals():
-        _detector = dlib.get_frontal_face_detector()
-        _predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    return dlib.get_frontal_face_detector(), predictor
+
+
+def faces(img: Image.Image) -> tuple[tuple[float, float, float, float], dict] | None:
+    _detector, _predictor = _dlib_models()
     scale = min(1.0, 1000 / max(img.size))
     probe = img.convert("RGB").resize((round(img.width * scale), round(img.height * scale)))
     arr = np.asarray(probe)

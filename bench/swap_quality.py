@@ -39,7 +39,7 @@ STAGES = ["detect", "warp", "colour", "blend", "restore.detect", "restore", "har
 
 
 def load(path: Path, max_side: int | None = None) -> np.ndarray:
-    im = Image.open(path)
+    im: Image.Image = Image.open(path)  # an ImageFile, then plain Images below
     if im.mode in ("RGBA", "LA", "P"):
         im = im.convert("RGBA")
         bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
@@ -47,7 +47,7 @@ def load(path: Path, max_side: int | None = None) -> np.ndarray:
     im = im.convert("RGB")
     if max_side and max(im.size) > max_side:
         s = max_side / max(im.size)
-        im = im.resize((round(im.width * s), round(im.height * s)), Image.LANCZOS)
+        im = im.resize((round(im.width * s), round(im.height * s)), Image.Resampling.LANCZOS)
     return np.asarray(im).copy()
 
 
@@ -160,6 +160,9 @@ def load_portraits(
             refused_portraits[p.name] = reason
             continue
         emb = ident.embed(img, faces[0].box)
+        if emb is None:  # no d(portrait) to measure: the bench's own limit, not the review's
+            refused_portraits[p.name] = "bench: dlib cannot embed its face"
+            continue
         region = face_region_mask(faces[0].mesh, img.shape[:2])
         portraits[p.name] = (img, emb, region)
     return portraits, refused_portraits

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -106,7 +108,25 @@ def paste_back(base: np.ndarray, crop: np.ndarray, m: np.ndarray, alpha_full: np
     return out
 
 
-def _session(path: Path):  # -> onnxruntime.InferenceSession
+class NodeArg(Protocol):
+    """An onnxruntime.NodeArg, as far as this module reads one (onnxruntime has no type information)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def shape(self) -> Sequence[int | str | None]: ...  # a symbolic or unknown dimension: str or None
+    @property
+    def type(self) -> str: ...  # "tensor(float)", "tensor(double)", ...
+
+
+class Session(Protocol):
+    """An onnxruntime.InferenceSession, as far as this module uses one."""
+
+    def get_inputs(self) -> Sequence[NodeArg]: ...
+    def run(self, output_names: Sequence[str] | None, input_feed: Mapping[str, np.ndarray]) -> list[np.ndarray]: ...
+
+
+def _session(path: Path) -> Session:
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -116,10 +136,10 @@ def _session(path: Path):  # -> onnxruntime.InferenceSession
 
 @dataclass
 class OnnxModels:
-    swap: object | None = None
-    embed: object | None = None
+    swap: Session | None = None
+    embed: Session | None = None
     emap: np.ndarray | None = None
-    restore: object | None = None
+    restore: Session | None = None
 
     @property
     def can_swap(self) -> bool:
@@ -156,7 +176,14 @@ def models() -> OnnxModels:
         return _loaded[d]
 
 
-def _input_names(sess) -> tuple[str, str]:
+def _loaded_session(sess: Session | None, name: str) -> Session:
+    """sess, which the caller needs: checked by OnnxModels.can_swap / can_restore before any call."""
+    if sess is None:
+        raise RuntimeError(f"{name}.onnx is not loaded")
+    return sess
+
+
+def _input_names(sess: Session) -> tuple[str, str]:
     """(image input, vector input) of an inswapper-style model, told apart by rank."""
     ins = sess.get_inputs()
     image = next(i.name for i in ins if len(i.shape) == 4)
@@ -167,7 +194,7 @@ def _input_names(sess) -> tuple[str, str]:
 def identity_latent(models_: OnnxModels, rgb: np.ndarray, face: Face) -> np.ndarray:
     """The visitor's identity as the swap model's 1x512 source input."""
     crop, _ = align(rgb, five_points(face.mesh), arcface_template(112), 112)
-    sess = models_.embed
+    sess = _loaded_session(models_.embed, "embed")
     emb = sess.run(None, {sess.get_inputs()[0].name: to_tensor(crop, 127.5, 127.5)})[0].reshape(1, -1)
     emb = emb / (np.linalg.norm(emb) + 1e-9)
     if models_.emap is not None:
@@ -186,7 +213,7 @@ def swap_images(models_: OnnxModels, visitor_rgb: np.ndarray, portrait_rgb: np.n
     pf = require_usable(portrait_faces if portrait_faces is not None else detect_faces(portrait_rgb), "portrait")
     t1 = time.perf_counter()
     latent = identity_latent(models_, visitor_rgb, vf)
-    sess = models_.swap
+    sess = _loaded_session(models_.swap, "swap")
     size = int(sess.get_inputs()[[len(i.shape) for i in sess.get_inputs()].index(4)].shape[2] or 128)
     crop, m = align(portrait_rgb, five_points(pf.mesh), arcface_template(size), size)
     img_name, vec_name = _input_names(sess)
@@ -209,7 +236,7 @@ def restore_crop(models_: OnnxModels, rgb: np.ndarray, mesh: np.ndarray, shrink:
     shrink < 1 narrows the pasted region (a mesh re-detected on a swapped
     image, see pipeline.restore_image).
     """
-    sess = models_.restore
+    sess = _loaded_session(models_.restore, "restore")
     ins = sess.get_inputs()
     size = int(ins[0].shape[2] or 512)
     template = FFHQ_512 * (size / 512.0)

@@ -54,7 +54,7 @@ def decode_image_meta(b64: object, field: str) -> tuple[np.ndarray, np.ndarray |
         raise BadRequest(f"'{field}' must be a base64-encoded PNG or JPEG")
     try:
         raw = base64.b64decode(b64, validate=False)
-        im = Image.open(io.BytesIO(raw))
+        im: Image.Image = Image.open(io.BytesIO(raw))  # an ImageFile, then plain Images below
         if im.width * im.height > MAX_PIXELS:
             raise BadRequest(f"'{field}' is too large ({im.width}x{im.height})")
         mesh = _mesh_from_text(im.info.get(MESH_KEY))

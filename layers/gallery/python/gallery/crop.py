@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image
 
@@ -12,7 +12,8 @@ from gallery.contracts import FaceFound
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
-    from mypy_boto3_rekognition.type_defs import FaceDetailTypeDef
+    from mypy_boto3_rekognition.literals import AttributeType
+    from mypy_boto3_rekognition.type_defs import FaceDetailTypeDef, ImageTypeDef
     from mypy_boto3_s3 import S3Client
 
 PADDING = 0.5  # of the face's size, on each side: keeps hairline, ears and chin for the engine
@@ -21,6 +22,15 @@ DETECT_MAX_SIDE = 1920  # Rekognition's Bytes limit is 5 MB; a 1920 px JPEG stay
 # guess. "medium" (near a band edge) is kept: its neighbouring group is as good a match anyway.
 SKIN_TONE_CONFIDENCE = ("high", "medium")
 SKIN_TONE_SIDE = 1024
+
+
+class FaceDetector(Protocol):
+    """What detect_faces asks of Rekognition: DetectFaces, answering {"FaceDetails": [...]} in
+    Rekognition's shape. A boto3 Rekognition client is one; so is the face engine answering
+    locally (bench/portrait_review.py's EngineRekognition)."""
+
+    # Image, Attributes: boto3's keyword names.
+    def detect_faces(self, *, Image: ImageTypeDef, Attributes: Sequence[AttributeType]) -> Mapping[str, Any]: ...
 
 
 def padded_box(face: Mapping[str, Any], width: int, height: int, padding: float = PADDING) -> tuple[int, int, int, int]:
@@ -35,7 +45,7 @@ def padded_box(face: Mapping[str, Any], width: int, height: int, padding: float 
     return left, top, right, bottom
 
 
-def detect_faces(rekognition: RekognitionClient, img: Image.Image) -> list[FaceDetailTypeDef]:
+def detect_faces(rekognition: FaceDetector, img: Image.Image) -> list[FaceDetailTypeDef]:
     probe = img
     if max(img.size) > DETECT_MAX_SIDE:
         # resize() makes the small probe directly; copy() + thumbnail() would first duplicate

@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gallery import catalog_items, crop, face_checks
-
-if TYPE_CHECKING:
-    from mypy_boto3_rekognition import RekognitionClient
 
 NOT_AN_IMAGE = "NotAnImage"
 NO_FACE = "NoFaceDetected"
@@ -94,9 +91,10 @@ def message(reason: str) -> str:
     return REASONS.get(reason, reason)
 
 
-def review(rekognition: RekognitionClient, data: bytes) -> tuple[str, str | None]:
+def review(rekognition: crop.FaceDetector, data: bytes) -> tuple[str, str | None]:
     """(catalog_items.PENDING_REVIEW, None) for a usable portrait, else (catalog_items.REJECTED,
-    reason) with one of REASONS' names. `rekognition` is a boto3 Rekognition client."""
+    reason) with one of REASONS' names. `rekognition` is a boto3 Rekognition client (or anything
+    else that answers DetectFaces in its shape, crop.FaceDetector)."""
     img = _decode(data)
     if img is None:
         return catalog_items.REJECTED, NOT_AN_IMAGE
