@@ -295,6 +295,8 @@ def test_a_replayed_upload_event_runs_once(stack):
     visit = Tablet(stack, 8).visit(VISITOR, "realistic")
     assert visit.status == "DONE"
     first = item(stack, visit.visit_id)
+    # The display and Slack are told after the tablet sees DONE: the first run ends before the replay.
+    assert stack.wait_execution(first["executionArn"])["status"] == "SUCCEEDED"
     # EventBridge delivers at least once: send the same Object Created event again.
     event = json.loads(stack.client("stepfunctions").describe_execution(executionArn=first["executionArn"])["input"])
     before = {e["executionArn"] for e in stack.executions()}
@@ -332,5 +334,7 @@ def test_eight_visits_on_eight_displays_at_once(stack):
     ]
     for display, visit in enumerate(visits, start=1):
         assert visit.display_id == str(display)
+        # The display is told after the tablet sees DONE: read its tiles once the execution has ended.
+        assert stack.wait_execution(item(stack, visit.visit_id)["executionArn"])["status"] == "SUCCEEDED"
         assert stack.appsync.published(display)[-1] == stack.appsync.published_for(visit.visit_id)[-1]
         assert item(stack, visit.visit_id)["displayId"] == str(display)
