@@ -8,6 +8,7 @@ bench/swap_quality.py measures) to the visitor than to the portrait and to anoth
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from _engine_path import Identity, bundled_photo, bundled_portrait, distance, resized, side_by_side
@@ -167,9 +168,9 @@ def test_colour_match_coarse_inner_field_acts_only_where_weighted() -> None:
     inner[:, 48:] = 1.0
     plain = colour.match(visitor, portrait, skin, skin, sigma=4.0)
     mixed = colour.match(visitor, portrait, skin, skin, sigma=4.0, inner=inner, inner_sigma=16.0)
-    # Where unweighted, the two differ only by the face's overall colour
-    # alignment: one offset for every pixel, not a field.
-    left = mixed[:, :48].astype(int) - plain[:, :48]
-    assert np.ptp(left.reshape(-1, 3), axis=0).max() <= 2
-    right = mixed[:, 56:].astype(int) - plain[:, 56:]
-    assert np.abs(right - np.median(left.reshape(-1, 3), axis=0)).mean() > 1.0
+    # Where unweighted, the two differ only by the face's colour alignment
+    # (a smooth offset), never in the shading detail the inner field keeps.
+    diff = mixed.astype(np.float32) - plain.astype(np.float32)
+    detail = diff - cv2.GaussianBlur(diff, (0, 0), 6.0)
+    assert np.abs(detail[:, :40]).mean() < 0.6
+    assert np.abs(detail[:, 56:]).mean() > 2 * np.abs(detail[:, :40]).mean() + 0.5

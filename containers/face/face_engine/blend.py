@@ -11,8 +11,8 @@ from .geometry import roi_of
 
 # outline_correction, as shares of the face width: the ring it measures on,
 # how far its measure is spread, and how deep inside the face it fades out.
-RING = 0.04
-SPREAD = 0.08
+RING = 0.08
+SPREAD = 0.12
 FADE = 0.3
 # restore_alpha's feather, as a share of the face width.
 RESTORE_FEATHER = 0.06
@@ -21,7 +21,7 @@ RESTORE_FEATHER = 0.06
 def alpha_mask(mesh: np.ndarray, roi: tuple[int, int, int, int], feather: float) -> np.ndarray:
     """float32 alpha in [0, 1] over the ROI; exactly 0 outside the swap polygon.
 
-    Alpha rises with the distance from the polygon's edge (a smoothstep over
+    Alpha rises with the distance from the polygon's edge (a linear ramp over
     2x `feather` px), so the soft edge lies inside the polygon and never
     reaches the portrait's hair, ears or glasses frames around it. A distance
     transform costs the same for any feather width, unlike erode + blur.
@@ -48,12 +48,15 @@ def restore_alpha(mesh: np.ndarray, shape: tuple[int, ...], shrink: float = 1.0,
 
 
 def feather_inside(hard: np.ndarray, feather: float) -> np.ndarray:
-    """Smoothstep alpha from a 0/255 mask: 0 at and outside its edge, 1 deeper than 2*feather."""
+    """Alpha from a 0/255 mask: 0 at and outside its edge, rising linearly to 1 at 2*feather inside."""
     # Pad so the ROI border does not count as an edge where the mask touches it.
     padded = cv2.copyMakeBorder(hard, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
-    t = np.clip(dist / max(1.0, 2.0 * feather), 0.0, 1.0)
-    a = (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+    # A linear ramp: measured against smoothstep (and smootherstep) of the
+    # same width, it leaves the weakest edge where the new face begins
+    # (bench/swap_look.py's seam), and a wider ramp would take more of the
+    # likeness.
+    a = np.clip(dist / max(1.0, 2.0 * feather), 0.0, 1.0).astype(np.float32)
     a[hard == 0] = 0.0
     return a
 

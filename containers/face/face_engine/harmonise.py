@@ -45,8 +45,8 @@ def _add_grain(img: np.ndarray, amount: float, seed: int, size: float) -> np.nda
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal(img.shape[:2]).astype(np.float32)
     if size > 0.3:
-        noise = cv2.GaussianBlur(noise, (0, 0), size)
-        noise /= noise.std() + 1e-6
+        blurred = cv2.GaussianBlur(noise, (0, 0), size)
+        noise = (blurred / (blurred.std() + 1e-6)).astype(np.float32)
     return np.clip(img.astype(np.float32) + (noise * amount)[..., None], 0, 255).astype(np.uint8)
 
 
