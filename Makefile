@@ -46,7 +46,8 @@ test: setup chromium
 	$(VENV)/bin/pytest tests/unit
 	$(VENV)/bin/pytest tests/e2e $(wildcard tests/browser)
 
-# mypy over the functions, their layer and the local stack; settings in pyproject.toml [tool.mypy].
+# mypy over the functions, their layer, the local stack, the face engine and bench/; settings in
+# pyproject.toml [tool.mypy].
 # The payloads the functions pass are the TypedDicts of layers/gallery/python/gallery/contracts.py.
 typecheck: setup
 	$(VENV)/bin/mypy
