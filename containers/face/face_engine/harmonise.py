@@ -23,6 +23,8 @@ import cv2
 import numpy as np
 
 THEMES = ("realistic", "painting", "travel", "animation")
+# Animation inks the edges above this percentile of the face's own edge strength.
+LINE_PERCENTILE = 90.0
 
 
 def _gray(img: np.ndarray) -> np.ndarray:
@@ -102,7 +104,7 @@ def _ink(roi: np.ndarray, ring: np.ndarray) -> np.ndarray:
     return dark.mean(0).astype(np.float32) if len(dark) else np.zeros(3, np.float32)
 
 
-def animation(roi: np.ndarray, ring: np.ndarray, face_width: float) -> np.ndarray:
+def animation(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: float) -> np.ndarray:
     small, _ = _downscale(roi, face_width, 160.0)
     # Flat regions that follow the face's own shapes (mean shift joins
     # pixels of like colour nearby), not bands that follow the photo's
@@ -117,11 +119,18 @@ def animation(roi: np.ndarray, ring: np.ndarray, face_width: float) -> np.ndarra
     lit = lab[..., 0] >= base
     lab[..., 0] = 0.6 * lab[..., 0] + 0.4 * np.where(lit, base + 6.0, base - 6.0)
     flat = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    # XDoG outlines on the small image: only the strongest dark edges, drawn
-    # in the picture's own ink (its darkest colour around the face).
+    # XDoG outlines on the small image: the face's strongest dark edges (its
+    # own strongest tenth, so a faint face on a pale drawing is inked as
+    # firmly as a contrasty one), drawn in the picture's own ink (its
+    # darkest colour around the face).
     g = _gray(small)
     dog = cv2.GaussianBlur(g, (0, 0), 1.0) - 0.98 * cv2.GaussianBlur(g, (0, 0), 1.6)
-    lines = _upscale(np.clip((-dog - 2.0) / 3.0, 0.0, 1.0).astype(np.float32), roi.shape)[..., None] * 0.85
+    size = (small.shape[1], small.shape[0])
+    small_face = cv2.resize(face.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    edge = -dog[small_face] if small_face.any() else -dog.ravel()
+    start = max(1.0, float(np.percentile(edge, LINE_PERCENTILE)))
+    ink_weight = np.clip((-dog - start) / start, 0.0, 1.0).astype(np.float32)
+    lines = _upscale(ink_weight, roi.shape)[..., None] * 0.85
     ink = _ink(roi, ring)
     out = _upscale(flat, roi.shape).astype(np.float32) * (1.0 - lines) + ink * lines
     # A little of the fine detail survives, as in hand-inked cels of a real
@@ -138,5 +147,5 @@ def harmonise(roi: np.ndarray, theme: str, face: np.ndarray, ring: np.ndarray, f
     if theme == "painting":
         return painting(roi, face, ring, face_width, seed)
     if theme == "animation":
-        return animation(roi, ring, face_width)
+        return animation(roi, face, ring, face_width)
     return photo_match(roi, face, ring, seed)
