@@ -65,7 +65,7 @@ checkov: setup
 chromium:
 	scripts/ensure-chromium
 
-bench: bench-pipeline bench-quality bench-matching bench-catalog
+bench: bench-pipeline bench-quality bench-look bench-matching bench-catalog
 
 bench-pipeline: setup
 	$(VENV)/bin/python bench/pipeline_latency.py
@@ -73,8 +73,8 @@ bench-pipeline: setup
 bench-quality: setup
 	$(VENV)/bin/python bench/swap_quality.py
 
-# Seam, skin colour and identity of the swap's results, with contact sheets in bench/out (issue 10;
-# 10-15 minutes on 2 cores). LOOK_ARGS="--label after", or "--label before --engine-rev REV" for a baseline.
+# Seam, skin colour and identity of the swap's results, with contact sheets in bench/out
+# (10-15 minutes on 2 cores). LOOK_ARGS="--label after", or "--label before --engine-rev REV" for a baseline.
 bench-look: setup
 	$(VENV)/bin/python bench/swap_look.py $(LOOK_ARGS)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure how seamless and colour-true the face swap's results are, and their identity (issue 10).
+"""Measure how seamless and colour-true the face swap's results are, and their identity.
 
 Every visitor photo x every usable portrait (the shared ones, the drawn portraits of
 portraits/animation/ included and marked "drawn") x every theme, through

@@ -1,4 +1,4 @@
-"""Faults on the way of a visit, end to end on the local stack (issue 9): each ends in a named
+"""Faults on the way of a visit, end to end on the local stack: each ends in a named
 final state, nothing is lost, and the next visitor is unaffected. The other faults have their
 tests beside the code they exercise: a killed engine and a cold endpoint in
 test_cold_endpoints.py, a callback delivered twice at once in test_stuck_visits.py, the sweeper
