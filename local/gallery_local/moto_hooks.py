@@ -792,6 +792,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (DomainDispatcherApplication, "get_backend_for_host", _get_backend_for_host),
     (RekognitionResponse, "detect_faces", _detect_faces),  # moto has none (a canary says when it does)
     (SageMakerRuntimeResponse, "invoke_endpoint_async", _invoke_endpoint_async),
+    *moto_iam_hooks.PATCHES,
 ]
 
 
@@ -802,8 +803,7 @@ def _patch_name(owner: Any, attribute: str) -> str:
 
 # What moto had before install(), for the canary tests (None: moto had nothing by that name).
 ORIGINALS: dict[str, Any] = {
-    **{_patch_name(owner, attribute): getattr(owner, attribute, None) for owner, attribute, _ in _PATCHES},
-    **moto_iam_hooks.ORIGINALS,
+    _patch_name(owner, attribute): getattr(owner, attribute, None) for owner, attribute, _ in _PATCHES
 }
 
 
@@ -814,7 +814,6 @@ def install() -> None:
         return
     for owner, attribute, replacement in _PATCHES:
         setattr(owner, attribute, replacement)
-    moto_iam_hooks.install()
     _installed = True
 
 

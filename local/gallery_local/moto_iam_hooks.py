@@ -233,8 +233,9 @@ def _s3_auth(self: S3Response, bucket_name: str | None = None, key_name: str | N
     return None
 
 
-# (owner, attribute, replacement): what install() sets, as moto_hooks does.
-_PATCHES: list[tuple[type, str, Callable[..., Any]]] = [
+# (owner, attribute, replacement): moto_hooks' _PATCHES takes these in, so its install() sets
+# them and its ORIGINALS keeps what they replace.
+PATCHES: list[tuple[type, str, Callable[..., Any]]] = [
     (S3Response, "_authenticate_and_authorize_s3_action", _s3_auth),
     (IAMRequestBase, "check_action_permitted", _check_action_permitted),
     (IAMRequest, "_create_aws_request", _create_aws_request),
@@ -242,14 +243,3 @@ _PATCHES: list[tuple[type, str, Callable[..., Any]]] = [
     (IAMRequest, "_raise_invalid_access_key", _raise_invalid_access_key),
     *((cls, "_determine_resource", determine) for cls, determine in _RESOURCE_HOOKS.items()),
 ]
-
-# What moto had before install(), for the canary tests (None: moto had nothing by that name).
-ORIGINALS: dict[str, Any] = {
-    f"{owner.__name__}.{attribute}": getattr(owner, attribute, None) for owner, attribute, _ in _PATCHES
-}
-
-
-def install() -> None:
-    """Patch moto's IAM checks (moto_hooks.install calls this once)."""
-    for owner, attribute, replacement in _PATCHES:
-        setattr(owner, attribute, replacement)
