@@ -31,6 +31,7 @@ from typing import Any
 
 import boto3
 
+from gallery import paging
 from gallery.visits import DONE, FINAL
 from gallery_local.tablet import Tablet
 
@@ -251,19 +252,15 @@ def _seconds(visit: dict) -> float | None:
 def recent_visits(t: Target, hours: float = 1) -> list[dict]:
     # A Scan: an operator's occasional look at a table that TTL keeps to days of one event.
     since = (datetime.now(timezone.utc) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
-    kwargs: dict = {
-        "FilterExpression": "createdAt >= :since",
-        "ExpressionAttributeValues": {":since": since},
-        "ProjectionExpression": "visitId, #s, createdAt, finishedAt",
-        "ExpressionAttributeNames": {"#s": "status"},
-    }
-    items: list[dict] = []
-    while True:
-        page = t.visits.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return list(
+        paging.items(
+            t.visits.scan,
+            FilterExpression="createdAt >= :since",
+            ExpressionAttributeValues={":since": since},
+            ProjectionExpression="visitId, #s, createdAt, finishedAt",
+            ExpressionAttributeNames={"#s": "status"},
+        )
+    )
 
 
 def status_text(t: Target) -> str:
