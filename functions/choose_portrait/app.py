@@ -16,11 +16,4 @@ def handler(event: ChoosePortraitInput, context: LambdaContext) -> Portrait:
     # and how the portrait matched goes back there: see catalog.remember_traits and
     # catalog.remember_match.
     chosen, ms = timed(catalog.choose_portrait, table("CATALOG_TABLE"), table("VISITS_TABLE"), visit)
-    return {
-        "portraitId": chosen["portraitId"],
-        "key": chosen["key"],
-        "title": chosen["title"],
-        "story": chosen["story"],
-        "audioKey": chosen["audioKey"],
-        "ms": ms,
-    }
+    return {**chosen, "ms": ms}

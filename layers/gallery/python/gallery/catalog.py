@@ -47,6 +47,7 @@ from boto3.dynamodb.conditions import Attr
 
 from gallery import catalog_items
 from gallery import visits as visit_records
+from gallery.contracts import ChosenPortrait
 from gallery.errors import NoPortraitAvailable
 
 APPROVED = catalog_items.APPROVED
@@ -225,11 +226,7 @@ def remember_match(visits: Any, visit_id: str, match: dict) -> bool:
     return _set_while_processing(visits, visit_id, "match", match)
 
 
-# Every field the state machine selects from ChoosePortrait's result is always present.
-PORTRAIT_FIELDS = {"portraitId": "", "key": "", "title": "", "story": "", "audioKey": ""}
-
-
-def choose_portrait(catalog: Any, visits: Any, visit: Mapping[str, Any], no_repeat: int = NO_REPEAT) -> dict:
+def choose_portrait(catalog: Any, visits: Any, visit: Mapping[str, Any], no_repeat: int = NO_REPEAT) -> ChosenPortrait:
     """The portrait for a visit, with every field the state machine reads: its title, story and
     audio in the visit's language. A catalog item without an image cannot be swapped into, so it
     is never chosen; one without a title or story is used with empty ones. How it matched is
@@ -244,11 +241,11 @@ def choose_portrait(catalog: Any, visits: Any, visit: Mapping[str, Any], no_repe
     match = {"rung": rung, "language": language}
     match.update({t: str(portrait[t]) for t in MATCHED if portrait.get(t)})
     remember_match(visits, visit["visitId"], match)
-    chosen = {
-        "portraitId": portrait["portraitId"],
-        "key": portrait["key"],
+    # Every field the state machine selects is always present (the text ones "" when missing).
+    return {
+        "portraitId": str(portrait["portraitId"]),
+        "key": str(portrait["key"]),
         "title": catalog_items.title(portrait, language),
         "story": catalog_items.story(portrait, language),
         "audioKey": catalog_items.audio(portrait, language),
     }
-    return {k: str(chosen.get(k) or default) for k, default in PORTRAIT_FIELDS.items()}
