@@ -112,3 +112,16 @@ def _cheeks_of(rgb: np.ndarray) -> np.ndarray:
     for idx in (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE):
         m |= fm.fill(mesh[idx, :2], rgb.shape[:2]) > 0
     return m
+
+
+@pytest.mark.parametrize("skin", [(72.0, 9.0, 16.0), (55.0, 13.0, 20.0), (38.0, 12.0, 17.0)])
+def test_the_engines_skin_tone_is_the_crop_steps(skin: tuple[float, float, float]) -> None:
+    # The engine ships apart from the layer, so the angle and the monochrome
+    # limit are written in both; this keeps them the same.
+    from gallery import skin_tone
+
+    assert colour.MONOCHROME_CHROMA == skin_tone.MONOCHROME_CHROMA
+    rgb = np.full((256, 256, 3), skin_tone.lab_to_srgb(skin), np.uint8)
+    measured = skin_tone.estimate(Image.fromarray(rgb), (0.0, 0.0, 256.0, 256.0))
+    assert measured["ita"] is not None
+    assert abs(colour.ita(np.median(lab(rgb).reshape(-1, 3), 0)) - measured["ita"]) < 1.0

@@ -84,14 +84,19 @@ TONE_KEEP = 0.6
 
 
 def ita(lab: np.ndarray) -> float:
-    """ITA in degrees of one LAB colour (L in 0..100)."""
+    """ITA in degrees of one LAB colour (L in 0..100).
+
+    The crop step's gallery.skin_tone measures the same angle and uses the
+    same monochrome limit; the engine is deployed apart from the layer, so
+    tests/unit/test_engine_look.py keeps the two in step.
+    """
     return float(np.degrees(np.arctan2(lab[0] - 50.0, max(float(lab[2]), 1e-3))))
 
 
 def tone_shift(visitor_lab: np.ndarray, portrait_lab: np.ndarray) -> np.ndarray:
     """LAB offset from the portrait's skin colour that keeps the visitor's own tone (see TONE_SLACK).
 
-    None for a monochrome portrait (a grey or faded print has no skin tone
+    Zero for a monochrome portrait (a grey or faded print has no skin tone
     to compare with; the face takes the print's tones).
     """
     if float(np.hypot(portrait_lab[1], portrait_lab[2])) < MONOCHROME_CHROMA:
@@ -178,7 +183,6 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.nd
         # in bench/RESULTS.md).
         off = masked_blur(p - out, both.astype(np.float32), sigma)[..., 0]
         out[..., 0] += off.astype(np.float32)
-    if both.sum() >= 50:
         # Means, not medians: a face's highlights and shadows are not
         # symmetric, and it is the mean colour the eye (and a colorimeter)
         # compares with the neck and ears beside it.

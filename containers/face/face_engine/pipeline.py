@@ -59,8 +59,9 @@ FEATHER = 0.04
 # Beyond the face's centre (eyes, nose, mouth), the band over which the
 # lighting field goes from the visitor-keeping coarse one to the fine one.
 INNER_BAND = 0.1
-# The lighting field's scale near the outline, as a share of the face width.
-FIELD = 0.1
+# The lighting field's scale near the outline and over the face's centre,
+# as shares of the face width.
+FIELD, INNER_FIELD = 0.1, 0.2
 # Below the eyes, what covers the portrait's face is told from stubble and
 # lipstick by lying this far from its skin colour (skin_distance, sigmas).
 FAR_NEAR, FAR = 6.0, 8.0
@@ -157,12 +158,16 @@ def _height_above_eyes(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.n
     return (gx - centre[0]) * up[0] + (gy - centre[1]) * up[1]
 
 
+def _grown(mask: np.ndarray, px: float) -> np.ndarray:
+    """bool: a 0/255 (or bool) mask grown by `px` pixels (at least one)."""
+    k = max(1, int(round(px)))
+    return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1,) * 2)) > 0
+
+
 def _lips(mesh: np.ndarray, roi: tuple[int, int, int, int], grow: float) -> np.ndarray:
     """bool: the portrait's lips grown by `grow` px, whose colour (lipstick) must not survive the swap."""
     x0, y0, x1, y1 = roi
-    lips = fm.fill(mesh[lm.LIPS_OUTER, :2], (y1 - y0, x1 - x0), (x0, y0))
-    k = max(1, int(round(grow)))
-    return cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+    return _grown(fm.fill(mesh[lm.LIPS_OUTER, :2], (y1 - y0, x1 - x0), (x0, y0)), grow)
 
 
 def core_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
@@ -239,7 +244,7 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
         dist_out = cv2.distanceTransform(255 - core.astype(np.uint8) * 255, cv2.DIST_L2, 3)
         inner = np.clip(1.0 - dist_out / band, 0.0, 1.0)
     matched = colour.match(warped, base, visitor_skin, portrait_skin, sigma=max(2.0, FIELD * pf.face_width),
-                           inner=inner, inner_sigma=max(2.0, pf.face_width / 5),
+                           inner=inner, inner_sigma=max(2.0, INNER_FIELD * pf.face_width),
                            chroma_sigma=max(2.0, PAINT_CHROMA * pf.face_width) if theme == "painting" else None)
     tm.lap("colour")
     # Inside both outlines: where the visitor's face is narrower than the
@@ -289,8 +294,7 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     drawn = np.zeros(base.shape[:2], np.uint8)
     for poly in fm.features_polygons(dst3, brow_grow=1.25):
         drawn |= fm.fill(poly, base.shape[:2], (x0, y0))
-    margin = max(1, int(round(2 * soften)))
-    features = cv2.dilate(drawn, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1,) * 2)) > 0
+    features = _grown(drawn, 2 * soften)
     alpha = blend.protect_non_skin(alpha, visitor_covering.astype(np.float32), features, soften=soften)
     matched = blend.outline_correction(base, matched, hard, p_skin, pf.face_width)
     out = portrait_rgb.copy()
