@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boto3
 
@@ -83,14 +83,9 @@ def payload(item: PlannedItem) -> contracts.PlannedItem:
         "theme": item.theme,
         "portraitId": item.portrait_id,
         "variant": item.variant,
-        "dimensions": {
-            "age": item.dimensions["age"],
-            "gender": item.dimensions["gender"],
-            "skinTone": item.dimensions["skinTone"],
-            "country": item.dimensions["country"],
-            "era": item.dimensions["era"],
-            "occupation": item.dimensions["occupation"],
-        },
+        # catalog_plan.plan gives every item one value per MATCHED + FLAVOUR dimension: the
+        # contract's keys (tests/e2e/test_contracts_e2e.py validates a real run's payloads).
+        "dimensions": cast(contracts.Dimensions, dict(item.dimensions)),
         "prompt": item.prompt,
         "negativePrompt": item.negative_prompt,
         "storyPrompt": item.story_prompt,
