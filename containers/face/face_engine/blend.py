@@ -85,9 +85,12 @@ def protect_non_skin(alpha: np.ndarray, skin_prob: np.ndarray, keep_core: np.nda
     return out
 
 
-def outline_correction(base: np.ndarray, top: np.ndarray, hard: np.ndarray, skin_prob: np.ndarray,
+def outline_correction(base: np.ndarray, top: np.ndarray, edge_dist: np.ndarray, skin_prob: np.ndarray,
                        face_width: float) -> np.ndarray:
-    """`top` with its low frequencies brought to `base`'s along the outline of `hard`, fading inwards.
+    """`top` with its low frequencies brought to `base`'s along the region's outline, fading inwards.
+
+    edge_dist: each pixel's distance inside the swapped region from its
+    outline (0 outside it), as cv2.distanceTransform gives it.
 
     Where the new face meets the picture, a difference in light or colour
     that the feather alone would squeeze into a few pixels (a line across
@@ -99,8 +102,8 @@ def outline_correction(base: np.ndarray, top: np.ndarray, hard: np.ndarray, skin
     keeps its own colour. Only low frequencies move: the detail of the
     new face stays.
     """
-    dist = cv2.distanceTransform(hard, cv2.DIST_L2, 3)
-    ring = ((hard > 0) & (dist < RING * face_width)).astype(np.float32) * skin_prob
+    dist = edge_dist
+    ring = ((dist > 0) & (dist < RING * face_width)).astype(np.float32) * skin_prob
     if ring.sum() < 20:
         return top
     diff = base.astype(np.float32) - top.astype(np.float32)

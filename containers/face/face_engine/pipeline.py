@@ -296,7 +296,7 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
         drawn |= fm.fill(poly, base.shape[:2], (x0, y0))
     features = _grown(drawn, 2 * soften)
     alpha = blend.protect_non_skin(alpha, visitor_covering.astype(np.float32), features, soften=soften)
-    matched = blend.outline_correction(base, matched, hard, p_skin, pf.face_width)
+    matched = blend.outline_correction(base, matched, edge_dist, p_skin, pf.face_width)
     out = portrait_rgb.copy()
     out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
     tm.lap("blend")
