@@ -72,6 +72,25 @@ def test_match_moves_the_skin_to_the_portraits_colour() -> None:
     assert detail(out) > 0.6 * detail(visitor)
 
 
+def test_match_reads_the_skin_colour_where_tone_weight_says() -> None:
+    """A face redder round its mouth than on its cheeks: the cheeks, where tone_weight reads, take
+    the portrait's colour; matching the whole face's mean would leave them paler than the portrait."""
+    rng = np.random.default_rng(2)
+    visitor = np.clip(np.array([200, 150, 130], np.float32) + rng.normal(0, 2, (96, 96, 3)), 0, 255)
+    visitor[48:, :, 0] += 30  # the lower face redder
+    visitor = visitor.astype(np.uint8)
+    portrait = np.full((96, 96, 3), (210, 160, 135), np.uint8)
+    skin = np.ones((96, 96), bool)
+    cheeks = np.zeros((96, 96), np.float32)
+    cheeks[8:40] = 1.0
+    want = lab(portrait)[8:40].reshape(-1, 3).mean(0)
+    read = colour.match(visitor, portrait, skin, skin, sigma=200.0, tone_weight=cheeks)
+    whole = colour.match(visitor, portrait, skin, skin, sigma=200.0)
+    err = lambda img: float(np.linalg.norm(lab(img)[8:40].reshape(-1, 3).mean(0) - want))  # noqa: E731
+    assert err(read) < 0.5
+    assert err(whole) > 2 * err(read) + 1.0
+
+
 @pytest.fixture(scope="module")
 def lipstick_swap() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     portrait = demo_image("portraits", "kowalievska.jpg")  # bright pink lipstick

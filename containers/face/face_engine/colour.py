@@ -110,7 +110,8 @@ def tone_shift(visitor_lab: np.ndarray, portrait_lab: np.ndarray) -> np.ndarray:
 
 def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.ndarray,
           portrait_skin: np.ndarray, sigma: float, inner: np.ndarray | None = None,
-          inner_sigma: float | None = None, chroma_sigma: float | None = None) -> np.ndarray:
+          inner_sigma: float | None = None, chroma_sigma: float | None = None,
+          tone_weight: np.ndarray | None = None) -> np.ndarray:
     """visitor_rgb recoloured and relit like portrait_rgb (same-size ROIs, uint8 RGB).
 
     visitor_skin, portrait_skin: bool masks of each face's own skin (the
@@ -128,6 +129,9 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.nd
         visitor's own shading (which models the nose, cheekbones and brow
         and so carries identity), while towards the outline the finer field
         matches the portrait's lighting closely so no seam shows.
+    tone_weight: optional float map (0..1) of where, and how much, the
+        result's skin colour is read: the final shift matches the weighted
+        mean there.
 
     Each LAB channel is split into a low-frequency field (masked blur over
     skin) and detail. The output takes the portrait's field and the
@@ -185,10 +189,17 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.nd
         out[..., 0] += off.astype(np.float32)
         # Means, not medians: a face's highlights and shadows are not
         # symmetric, and it is the mean colour the eye (and a colorimeter)
-        # compares with the neck and ears beside it.
-        want_p = p[both].mean(axis=0)
-        want = want_p + tone_shift(v[both].mean(axis=0), want_p)
-        out += (want - out[both].mean(axis=0)).astype(np.float32)
+        # compares with the neck and ears beside it. Read where a face's
+        # colour is read (tone_weight: the cheeks and forehead, as the result
+        # shows them): around the mouth and nose skin is redder and the
+        # visitor's expression (smile folds) shades it, and matching the mean
+        # there left the cheeks greyer than the portrait's (bench figures in
+        # bench/RESULTS.md).
+        w = both.astype(np.float32) if tone_weight is None or tone_weight.sum() < 50 else tone_weight
+        w = w[..., None] / w.sum()
+        want_p = (p * w).sum(axis=(0, 1))
+        want = want_p + tone_shift((v * w).sum(axis=(0, 1)), want_p)
+        out += (want - (out * w).sum(axis=(0, 1))).astype(np.float32)
     out[..., 0] = np.clip(out[..., 0], 0, 100)
     rgb = cv2.cvtColor(out, cv2.COLOR_LAB2RGB)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)

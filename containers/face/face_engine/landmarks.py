@@ -27,6 +27,8 @@ JAW = [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 
 # Skin patches that hair, beards and glasses rarely cover: the colour sample.
 CHEEK_L_CORE = [116, 117, 118, 101, 36, 205, 187, 123]
 CHEEK_R_CORE = [345, 346, 347, 330, 266, 425, 411, 352]
+# The forehead from the brows' tops to the mesh's top edge.
+FOREHEAD_CORE = [67, 109, 10, 338, 297, 299, 9, 69]
 NOSE_CORE = [6, 351, 412, 399, 456, 363, 440, 275, 4, 45, 220, 134, 236, 174, 188, 122]
 
 NOSE_TIP = 1

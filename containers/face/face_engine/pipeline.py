@@ -147,6 +147,16 @@ def core_skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarr
     return m
 
 
+def tone_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """bool: cheeks and forehead, where a face's skin colour is read (as the crop step reads it)."""
+    x0, y0, x1, y1 = roi
+    shape = (y1 - y0, x1 - x0)
+    m = np.zeros(shape, bool)
+    for idx in (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE, lm.FOREHEAD_CORE):
+        m |= fm.fill(mesh[idx, :2], shape, (x0, y0)) > 0
+    return m
+
+
 def _height_above_eyes(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     """float32 per ROI pixel: its distance above the line through the eye centres, along the face's own up."""
     x0, y0, x1, y1 = roi
@@ -243,10 +253,6 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
         band = max(1.0, INNER_BAND * pf.face_width)
         dist_out = cv2.distanceTransform(255 - core.astype(np.uint8) * 255, cv2.DIST_L2, 3)
         inner = np.clip(1.0 - dist_out / band, 0.0, 1.0)
-    matched = colour.match(warped, base, visitor_skin, portrait_skin, sigma=max(2.0, FIELD * pf.face_width),
-                           inner=inner, inner_sigma=max(2.0, INNER_FIELD * pf.face_width),
-                           chroma_sigma=max(2.0, PAINT_CHROMA * pf.face_width) if theme == "painting" else None)
-    tm.lap("colour")
     # Inside both outlines: where the visitor's face is narrower than the
     # portrait's, the portrait's own cheek shows rather than whatever lay
     # beside the visitor's face (an ear, the background).
@@ -296,6 +302,15 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
         drawn |= fm.fill(poly, base.shape[:2], (x0, y0))
     features = _grown(drawn, 2 * soften)
     alpha = blend.protect_non_skin(alpha, visitor_covering.astype(np.float32), features, soften=soften)
+    # The result's skin colour is read on its cheeks and forehead, where the
+    # portrait shows skin and the new face shows (the visitor's skin, not
+    # their beard or glasses).
+    tone_weight = alpha * (tone_mask(pf.mesh, roi) & portrait_skin) * v_skin
+    matched = colour.match(warped, base, visitor_skin, portrait_skin, sigma=max(2.0, FIELD * pf.face_width),
+                           inner=inner, inner_sigma=max(2.0, INNER_FIELD * pf.face_width),
+                           chroma_sigma=max(2.0, PAINT_CHROMA * pf.face_width) if theme == "painting" else None,
+                           tone_weight=tone_weight)
+    tm.lap("colour")
     matched = blend.outline_correction(base, matched, edge_dist, p_skin, pf.face_width)
     out = portrait_rgb.copy()
     out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
