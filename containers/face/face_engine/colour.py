@@ -201,5 +201,15 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.nd
         want = want_p + tone_shift((v * w).sum(axis=(0, 1)), want_p)
         out += (want - (out * w).sum(axis=(0, 1))).astype(np.float32)
     out[..., 0] = np.clip(out[..., 0], 0, 100)
-    rgb = cv2.cvtColor(out, cv2.COLOR_LAB2RGB)
+    rgb = np.clip(cv2.cvtColor(out, cv2.COLOR_LAB2RGB), 0.0, 1.0)
+    if both.sum() >= 50:
+        # A saturated skin (a drawn face's flat orange) plus the visitor's
+        # detail leaves sRGB's gamut in places, and the clip pulls the mean
+        # back towards grey: the shift is measured again after it.
+        for _ in range(2):
+            got = (cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB) * w).sum(axis=(0, 1))
+            if np.abs(want - got).max() < 0.3:
+                break
+            out += (want - got).astype(np.float32)
+            rgb = np.clip(cv2.cvtColor(out, cv2.COLOR_LAB2RGB), 0.0, 1.0)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -237,7 +237,8 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     p_dist = colour.skin_distance(base, seed, scale)
     p_skin = colour.probability(p_dist)
     v_seed = seed & covered
-    v_skin = colour.probability(colour.skin_distance(warped, v_seed, scale))
+    v_dist = colour.skin_distance(warped, v_seed, scale)
+    v_skin = colour.probability(v_dist)
     portrait_skin = _skin_or_shape(skin_mask(pf.mesh, roi), p_skin)
     visitor_skin = _skin_or_shape(skin_mask(dst3, roi) & covered, v_skin)
     # The lighting field is the portrait's at a tenth of the face width near
@@ -303,9 +304,10 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     features = _grown(drawn, 2 * soften)
     alpha = blend.protect_non_skin(alpha, visitor_covering.astype(np.float32), features, soften=soften)
     # The result's skin colour is read on its cheeks and forehead, where the
-    # portrait shows skin and the new face shows (the visitor's skin, not
-    # their beard or glasses).
-    tone_weight = alpha * (tone_mask(pf.mesh, roi) & portrait_skin) * v_skin
+    # portrait shows skin and the new face shows: all of the visitor's skin
+    # there, its shadows and smile folds included, but not what is far from
+    # skin (a beard, the rim of glasses).
+    tone_weight = alpha * (tone_mask(pf.mesh, roi) & portrait_skin) * colour.probability(v_dist, FAR_NEAR, FAR)
     matched = colour.match(warped, base, visitor_skin, portrait_skin, sigma=max(2.0, FIELD * pf.face_width),
                            inner=inner, inner_sigma=max(2.0, INNER_FIELD * pf.face_width),
                            chroma_sigma=max(2.0, PAINT_CHROMA * pf.face_width) if theme == "painting" else None,
