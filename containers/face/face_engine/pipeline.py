@@ -82,8 +82,9 @@ class _Timer:
         self.out: dict[str, float] = {}
 
     def lap(self, name: str) -> None:
+        """Adds the time since the last lap to `name` (a stage may run in parts)."""
         now = time.perf_counter()
-        self.out[name] = round((now - self.t) * 1000.0, 2)
+        self.out[name] = round(self.out.get(name, 0.0) + (now - self.t) * 1000.0, 2)
         self.t = now
 
 
@@ -254,6 +255,7 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
         band = max(1.0, INNER_BAND * pf.face_width)
         dist_out = cv2.distanceTransform(255 - core.astype(np.uint8) * 255, cv2.DIST_L2, 3)
         inner = np.clip(1.0 - dist_out / band, 0.0, 1.0)
+    tm.lap("colour")
     # Inside both outlines: where the visitor's face is narrower than the
     # portrait's, the portrait's own cheek shows rather than whatever lay
     # beside the visitor's face (an ear, the background).
@@ -303,6 +305,7 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
         drawn |= fm.fill(poly, base.shape[:2], (x0, y0))
     features = _grown(drawn, 2 * soften)
     alpha = blend.protect_non_skin(alpha, visitor_covering.astype(np.float32), features, soften=soften)
+    tm.lap("blend")
     # The result's skin colour is read on its cheeks and forehead, where the
     # portrait shows skin and the new face shows: all of the visitor's skin
     # there, its shadows and smile folds included, but not what is far from
