@@ -149,7 +149,7 @@ def core_skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarr
 
 
 def tone_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
-    """bool: cheeks and forehead, where a face's skin colour is read (as the crop step reads it)."""
+    """bool: cheeks and forehead, where a face's skin colour is read (the crop step reads its tone there too)."""
     x0, y0, x1, y1 = roi
     shape = (y1 - y0, x1 - x0)
     m = np.zeros(shape, bool)
