@@ -138,24 +138,24 @@ def skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     return m
 
 
-def core_skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
-    """bool: cheeks and nose, the surest skin of a face, to sample its colour from."""
+def _patches(mesh: np.ndarray, roi: tuple[int, int, int, int], patches: tuple[list[int], ...]) -> np.ndarray:
+    """bool over the ROI: the union of the mesh polygons named by `patches` (landmark index lists)."""
     x0, y0, x1, y1 = roi
     shape = (y1 - y0, x1 - x0)
     m = np.zeros(shape, bool)
-    for idx in (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE, lm.NOSE_CORE):
+    for idx in patches:
         m |= fm.fill(mesh[idx, :2], shape, (x0, y0)) > 0
     return m
+
+
+def core_skin_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """bool: cheeks and nose, the surest skin of a face, to sample its colour from."""
+    return _patches(mesh, roi, (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE, lm.NOSE_CORE))
 
 
 def tone_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     """bool: cheeks and forehead, where a face's skin colour is read (the crop step reads its tone there too)."""
-    x0, y0, x1, y1 = roi
-    shape = (y1 - y0, x1 - x0)
-    m = np.zeros(shape, bool)
-    for idx in (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE, lm.FOREHEAD_CORE):
-        m |= fm.fill(mesh[idx, :2], shape, (x0, y0)) > 0
-    return m
+    return _patches(mesh, roi, (lm.CHEEK_L_CORE, lm.CHEEK_R_CORE, lm.FOREHEAD_CORE))
 
 
 def _height_above_eyes(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
