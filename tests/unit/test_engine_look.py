@@ -14,7 +14,7 @@ import pytest
 from _engine_path import ENGINE_DIR  # noqa: F401  (puts the engine on sys.path)
 from PIL import Image
 
-from face_engine import colour, pipeline
+from face_engine import blend, colour, pipeline
 from face_engine import landmarks as lm
 from face_engine import mesh as fm
 from face_engine.detect import detect_faces
@@ -160,3 +160,18 @@ def test_the_engines_skin_tone_is_the_crop_steps(skin: tuple[float, float, float
     measured = skin_tone.estimate(Image.fromarray(rgb), (0.0, 0.0, 256.0, 256.0))
     assert measured["ita"] is not None
     assert abs(colour.ita(np.median(lab(rgb).reshape(-1, 3), 0)) - measured["ita"]) < 1.0
+
+
+def test_restore_never_reaches_past_the_face_region() -> None:
+    """On a face whose raised brow line pokes past the mesh's hull (here the forehead squashed down
+    to the brows), restore's alpha is still zero everywhere outside mesh.face_region_mask."""
+    portrait = demo_image("portraits", "kowalievska.jpg")
+    mesh = detect_faces(portrait)[0].mesh.copy()
+    brows = mesh[lm.BROW_L + lm.BROW_R, 1].min()
+    mesh[:, 1] = np.maximum(mesh[:, 1], brows)  # nothing of the mesh above the brows
+    raised = fm.swap_polygon(mesh)
+    region = fm.face_region_mask(mesh, portrait.shape[:2])
+    assert not region[max(0, int(raised[:, 1].min()) + 1), int(raised[raised[:, 1].argmin(), 0])]
+    (x0, y0, x1, y1), alpha = blend.restore_alpha(mesh, portrait.shape, margin=20)
+    assert alpha.max() > 0.9
+    assert alpha[~region[y0:y1, x0:x1]].max(initial=0.0) == 0.0
