@@ -178,6 +178,7 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.nd
     chroma_p = lo_p[..., 1:] if chroma_sigma is None else masked_blur(p, wp, chroma_sigma)[..., 1:]
     out[..., 1:] = chroma_p * rel[..., None]
     both = visitor_skin & portrait_skin
+    want: np.ndarray | None = None  # the skin's mean colour to reach, when there is skin to read
     if both.sum() >= 50:
         # Region by region (at the fine field's scale), the skin's lightness
         # is brought to the portrait's, so a cheek the visitor's lamp lit
@@ -197,19 +198,22 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.nd
         # bench/RESULTS.md).
         w = both.astype(np.float32) if tone_weight is None or tone_weight.sum() < 50 else tone_weight
         w = w[..., None] / w.sum()
-        want_p = (p * w).sum(axis=(0, 1))
-        want = want_p + tone_shift((v * w).sum(axis=(0, 1)), want_p)
-        out += (want - (out * w).sum(axis=(0, 1))).astype(np.float32)
+
+        def mean_in(lab: np.ndarray) -> np.ndarray:
+            return (lab * w).sum(axis=(0, 1))
+
+        want_p = mean_in(p)
+        want = want_p + tone_shift(mean_in(v), want_p)
+        out += (want - mean_in(out)).astype(np.float32)
     out[..., 0] = np.clip(out[..., 0], 0, 100)
     rgb = np.clip(cv2.cvtColor(out, cv2.COLOR_LAB2RGB), 0.0, 1.0)
-    if both.sum() >= 50:
-        # A saturated skin (a drawn face's flat orange) plus the visitor's
-        # detail leaves sRGB's gamut in places, and the clip pulls the mean
-        # back towards grey: the shift is measured again after it.
-        for _ in range(2):
-            got = (cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB) * w).sum(axis=(0, 1))
-            if np.abs(want - got).max() < 0.3:
-                break
-            out += (want - got).astype(np.float32)
-            rgb = np.clip(cv2.cvtColor(out, cv2.COLOR_LAB2RGB), 0.0, 1.0)
+    # A saturated skin (a drawn face's flat orange) plus the visitor's detail
+    # leaves sRGB's gamut in places, and the clip pulls the mean back towards
+    # grey: the shift is measured again after it.
+    for _ in range(2 if want is not None else 0):
+        got = mean_in(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB))
+        if np.abs(want - got).max() < 0.3:
+            break
+        out += (want - got).astype(np.float32)
+        rgb = np.clip(cv2.cvtColor(out, cv2.COLOR_LAB2RGB), 0.0, 1.0)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
