@@ -162,16 +162,27 @@ def test_the_engines_skin_tone_is_the_crop_steps(skin: tuple[float, float, float
     assert abs(colour.ita(np.median(lab(rgb).reshape(-1, 3), 0)) - measured["ita"]) < 1.0
 
 
-def test_restore_never_reaches_past_the_face_region() -> None:
-    """On a face whose raised brow line pokes past the mesh's hull (here the forehead squashed down
-    to the brows), restore's alpha is still zero everywhere outside mesh.face_region_mask."""
+def test_no_alpha_reaches_past_the_face_region() -> None:
+    """On a face whose raised brow line would poke past the mesh's hull (here the forehead squashed
+    down to the brows), the swap polygon is cut to the hull: the swap's alpha (both backends draw
+    it inside that polygon) and restore's are zero everywhere outside mesh.face_region_mask."""
     portrait = demo_image("portraits", "kowalievska.jpg")
     mesh = detect_faces(portrait)[0].mesh.copy()
     brows = mesh[lm.BROW_L + lm.BROW_R, 1].min()
     mesh[:, 1] = np.maximum(mesh[:, 1], brows)  # nothing of the mesh above the brows
-    raised = fm.swap_polygon(mesh)
+    hull = fm.fill(fm.region_polygon(mesh), portrait.shape[:2]) > 0
     region = fm.face_region_mask(mesh, portrait.shape[:2])
-    assert not region[max(0, int(raised[:, 1].min()) + 1), int(raised[raised[:, 1].argmin(), 0])]
+    swap = fm.fill(fm.swap_polygon(mesh), portrait.shape[:2]) > 0
+    # The brow line is still raised as far as the hull allows: the polygon reaches the hull's top.
+    assert swap[hull].mean() > 0.8
+    assert not (swap & ~_grown_px(hull, 1)).any()
+    roi = (0, 0, portrait.shape[1], portrait.shape[0])
+    assert blend.alpha_mask(mesh, roi, feather=4.0)[~region].max(initial=0.0) == 0.0
     (x0, y0, x1, y1), alpha = blend.restore_alpha(mesh, portrait.shape, margin=20)
     assert alpha.max() > 0.9
     assert alpha[~region[y0:y1, x0:x1]].max(initial=0.0) == 0.0
+
+
+def _grown_px(mask: np.ndarray, px: int) -> np.ndarray:
+    """mask dilated by `px` pixels (the polygons' anti-aliasing steps)."""
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)) > 0

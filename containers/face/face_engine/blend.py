@@ -44,9 +44,6 @@ def restore_alpha(mesh: np.ndarray, shape: tuple[int, ...], shrink: float = 1.0,
     roi = roi_of(poly, shape, margin)
     x0, y0, x1, y1 = roi
     alpha = feather_inside(fm.fill(poly, (y1 - y0, x1 - x0), (x0, y0)), max(1.5, RESTORE_FEATHER * fm.face_width(mesh)))
-    # The swap polygon's raised brow line can poke past the mesh's hull on a
-    # turned face; nothing outside the face region may change.
-    alpha[~fm.face_region_mask(mesh, (y1 - y0, x1 - x0), offset=(x0, y0))] = 0.0
     return roi, alpha
 
 

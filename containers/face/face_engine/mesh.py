@@ -38,15 +38,18 @@ BROW_LIFT = 1.2
 def swap_polygon(mesh: np.ndarray) -> np.ndarray:
     """Outline of the region the swap replaces: brows to chin, cheek to cheek.
 
-    It stops just above the brows (the portrait keeps its forehead top,
+    It stops above the brows (the portrait keeps its forehead top,
     hairline and hair) and a little inside the jaw and cheek line (the
-    portrait keeps its ears, sideburns and the arms of glasses).
+    portrait keeps its ears, sideburns and the arms of glasses). It never
+    leaves the mesh's hull, so neither backend's alpha (nor restore's,
+    drawn inside this polygon) reaches past the face region the engine
+    promises to keep to.
     """
     xy = mesh[:, :2]
     centre = xy[[lm.NOSE_TIP, 168, 6]].mean(0)
     jaw = xy[lm.JAW]
     jaw = centre + (jaw - centre) * 0.985
-    # Raise the brow line by a third of the brow-to-eye gap so the brows'
+    # Raise the brow line by BROW_LIFT brow-to-eye gaps so the brows'
     # upper edge is inside the mask with room for the feather.
     brows = xy[lm.BROW_L[:5] + lm.BROW_R[:5]]
     eyes = xy[lm.EYE_L + lm.EYE_R].mean(0)
@@ -55,7 +58,13 @@ def swap_polygon(mesh: np.ndarray) -> np.ndarray:
     gap = float(np.mean([np.linalg.norm(xy[105] - xy[159]), np.linalg.norm(xy[334] - xy[386])]))
     brows = brows + up * gap * BROW_LIFT
     pts = np.concatenate([jaw, brows]).astype(np.float32)
-    return cv2.convexHull(pts).reshape(-1, 2)
+    # On a face turned or tilted back, the raised brow line can poke past
+    # the hull (the forehead's mesh then ends just above the brows).
+    _, inside = cv2.intersectConvexConvex(cv2.convexHull(pts), region_polygon(mesh).reshape(-1, 1, 2))
+    if inside is None or len(inside) < 3:
+        # Numerically degenerate: the jaw line alone lies inside the hull.
+        return cv2.convexHull(jaw.astype(np.float32)).reshape(-1, 2)
+    return inside.reshape(-1, 2).astype(np.float32)
 
 
 def region_polygon(mesh: np.ndarray) -> np.ndarray:
