@@ -89,8 +89,10 @@ def outline_correction(base: np.ndarray, top: np.ndarray, edge_dist: np.ndarray,
                        face_width: float) -> np.ndarray:
     """`top` with its low frequencies brought to `base`'s along the region's outline, fading inwards.
 
-    edge_dist: each pixel's distance inside the swapped region from its
-    outline (0 outside it), as cv2.distanceTransform gives it.
+    edge_dist: each pixel's distance from the edge of the region the new
+    face shows in (0 outside it), as cv2.distanceTransform gives it. That
+    edge is the swap's outline and also the edge of what the portrait keeps
+    in front inside it (a fringe, a brim).
 
     Where the new face meets the picture, a difference in light or colour
     that the feather alone would squeeze into a few pixels (a line across

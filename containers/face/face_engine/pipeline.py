@@ -74,6 +74,9 @@ PAINT_CHROMA = 0.04
 # How softly what covers a face is let through (a share of the face width):
 # a brim or fringe keeps its edge, a patch misjudged as not skin leaves no cut.
 SOFTEN = 0.035
+# Alpha below this counts as the picture, not the new face, when the outline
+# correction measures where the two meet.
+SHOWN = 0.05
 
 
 class _Timer:
@@ -316,7 +319,13 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
                            chroma_sigma=max(2.0, PAINT_CHROMA * pf.face_width) if theme == "painting" else None,
                            tone_weight=tone_weight)
     tm.lap("colour")
-    matched = blend.outline_correction(base, matched, edge_dist, p_skin, pf.face_width)
+    # The new face meets the picture along the polygon's outline and also
+    # along whatever the portrait keeps in front inside it: the skin in a
+    # fringe's or brim's shadow is corrected as at the outline, so the new
+    # forehead does not end in a bright strip against the hair.
+    shown = (alpha > SHOWN).astype(np.uint8) * 255
+    matched = blend.outline_correction(base, matched, cv2.distanceTransform(shown, cv2.DIST_L2, 3), p_skin,
+                                       pf.face_width)
     out = portrait_rgb.copy()
     out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
     tm.lap("blend")
