@@ -175,14 +175,11 @@ def test_no_alpha_reaches_past_the_face_region() -> None:
     swap = fm.fill(fm.swap_polygon(mesh), portrait.shape[:2]) > 0
     # The brow line is still raised as far as the hull allows: the polygon reaches the hull's top.
     assert swap[hull].mean() > 0.8
-    assert not (swap & ~_grown_px(hull, 1)).any()
+    # (one pixel of slack for the two polygons' anti-aliased rims)
+    assert not (swap & ~(cv2.dilate(hull.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)).any()
     roi = (0, 0, portrait.shape[1], portrait.shape[0])
     assert blend.alpha_mask(mesh, roi, feather=4.0)[~region].max(initial=0.0) == 0.0
     (x0, y0, x1, y1), alpha = blend.restore_alpha(mesh, portrait.shape, margin=20)
     assert alpha.max() > 0.9
     assert alpha[~region[y0:y1, x0:x1]].max(initial=0.0) == 0.0
 
-
-def _grown_px(mask: np.ndarray, px: int) -> np.ndarray:
-    """mask dilated by `px` pixels (the polygons' anti-aliasing steps)."""
-    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)) > 0
