@@ -21,8 +21,12 @@ import numpy as np
 SHARPEN = 0.25
 
 
+def unsharp(img: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    """img + amount * (img - its Gaussian blur at `sigma`), saturated to uint8."""
+    blur = cv2.GaussianBlur(img, (0, 0), sigma)
+    return cv2.addWeighted(img, 1.0 + amount, blur, -amount, 0)
+
+
 def denoise_sharpen(roi: np.ndarray, face_width: float) -> np.ndarray:
     d = cv2.bilateralFilter(roi, d=5, sigmaColor=12, sigmaSpace=2)
-    sigma = max(0.8, face_width / 250)
-    blur = cv2.GaussianBlur(d, (0, 0), sigma)
-    return cv2.addWeighted(d, 1.0 + SHARPEN, blur, -SHARPEN, 0)
+    return unsharp(d, max(0.8, face_width / 250), SHARPEN)

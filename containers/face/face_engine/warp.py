@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .restore import unsharp
+
 
 def triangle_affines(src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray,
                      src_tris: np.ndarray | None = None) -> np.ndarray:
@@ -106,6 +108,4 @@ def rescale_source(src: np.ndarray, pts: np.ndarray, scale: float, box: tuple[in
         return cv2.resize(crop, size, interpolation=cv2.INTER_AREA), pts
     up = cv2.resize(crop, size, interpolation=cv2.INTER_LANCZOS4)
     # Unsharp mask grows with the upscale factor, capped so it never rings.
-    amount = min(0.8, 0.5 * np.log2(scale))
-    blur = cv2.GaussianBlur(up, (0, 0), sigmaX=max(0.8, 0.6 * scale))
-    return cv2.addWeighted(up, 1 + amount, blur, -amount, 0), pts
+    return unsharp(up, max(0.8, 0.6 * scale), min(0.8, 0.5 * float(np.log2(scale)))), pts
