@@ -210,10 +210,11 @@ def match(visitor_rgb: np.ndarray, portrait_rgb: np.ndarray, visitor_skin: np.nd
     # A saturated skin (a drawn face's flat orange) plus the visitor's detail
     # leaves sRGB's gamut in places, and the clip pulls the mean back towards
     # grey: the shift is measured again after it.
-    for _ in range(2 if want is not None else 0):
-        got = mean_in(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB))
-        if np.abs(want - got).max() < 0.3:
-            break
-        out += (want - got).astype(np.float32)
-        rgb = np.clip(cv2.cvtColor(out, cv2.COLOR_LAB2RGB), 0.0, 1.0)
+    if want is not None:
+        for _ in range(2):
+            got = mean_in(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB))
+            if np.abs(want - got).max() < 0.3:
+                break
+            out += (want - got).astype(np.float32)
+            rgb = np.clip(cv2.cvtColor(out, cv2.COLOR_LAB2RGB), 0.0, 1.0)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -101,14 +101,12 @@ def features_polygons(mesh: np.ndarray, brow_grow: float = 1.4) -> list[np.ndarr
     return polys
 
 
-def face_region_mask(mesh: np.ndarray, shape: tuple[int, int], dilate_frac: float = 0.08,
-                     offset: tuple[int, int] = (0, 0)) -> np.ndarray:
-    """bool mask of the mesh hull dilated by `dilate_frac` of the face width, in a frame of `shape`
-    whose origin is `offset` in image pixels.
+def face_region_mask(mesh: np.ndarray, shape: tuple[int, int], dilate_frac: float = 0.08) -> np.ndarray:
+    """bool mask of the mesh hull dilated by `dilate_frac` of the face width.
 
     The swap and restore promise to leave every pixel outside this unchanged.
     """
-    m = fill(region_polygon(mesh), shape, offset)
+    m = fill(region_polygon(mesh), shape)
     r = max(1, int(round(face_width(mesh) * dilate_frac)))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     return cv2.dilate(m, k) > 0
