@@ -223,3 +223,18 @@ def test_a_grainy_pictures_grain_is_matched_between_its_strokes() -> None:
     assert 5.0 < want < 7.5
     out = harmonise.harmonise(roi, "realistic", face=face, ring=ring, face_width=80.0, seed=3)
     assert 0.5 * want < harmonise.grain_level(out, face) < 1.2 * want
+
+
+def test_a_crisp_face_is_softened_where_it_meets_a_clean_drawing_and_kept_inside() -> None:
+    """A photo's skin texture inside a clean drawing: softened at the face's edge, where it meets
+    the picture (an edge would show there), and left as it was deeper than SOFTEN_DEPTH, where the
+    eyes and mouth carry the likeness (softened everywhere it blurred them with the skin)."""
+    roi, face, ring = _line_art(160, grain=0.0, seed=1)
+    texture = np.random.default_rng(5).normal(0.0, 8.0, roi.shape[:2])[..., None]
+    roi[face] = np.clip(roi[face] + texture[face], 0, 255).astype(np.uint8)
+    out = harmonise.harmonise(roi, "realistic", face=face, ring=ring, face_width=80.0, seed=3)
+    depth = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3)
+    edge = face & (depth <= 3)
+    deep = depth > harmonise.SOFTEN_DEPTH * 80.0 + 1
+    assert harmonise.grain_level(out, edge) < 0.5 * harmonise.grain_level(roi, edge)
+    assert np.array_equal(out[deep], roi[deep])

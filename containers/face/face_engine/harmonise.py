@@ -67,14 +67,29 @@ def _add_grain(img: np.ndarray, amount: float, seed: int, size: float) -> np.nda
     return np.clip(img.astype(np.float32) + (noise * amount)[..., None], 0, 255).astype(np.uint8)
 
 
-def photo_match(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, seed: int) -> np.ndarray:
-    """Soften the face to the ring's sharpness if it is crisper, then add the grain it lacks."""
+# photo_match softens the face fully at its edge, less and less inwards,
+# and not at all past this share of the face width from the edge.
+SOFTEN_DEPTH = 0.2
+
+
+def photo_match(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: float, seed: int) -> np.ndarray:
+    """Soften the face to the ring's sharpness where it meets the ring, then add the grain it lacks.
+
+    The softening fades out inwards: a picture with no fine detail at all
+    (a clean drawing, a soft print) would otherwise blur the whole face, its
+    eyes and mouth too, and with them the likeness. Where the face meets the
+    picture it matches, which is where an edge would show.
+    """
     want = grain_level(roi, ring)
     out = roi
     for s in (0.6, 0.9, 1.3, 1.8):
         if grain_level(out, face) <= want * 1.15:
             break
         out = cv2.GaussianBlur(roi, (0, 0), s)
+    if out is not roi:
+        depth = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3) / max(1.0, SOFTEN_DEPTH * face_width)
+        inside = np.clip(depth, 0.0, 1.0).astype(np.float32)
+        out = cv2.blendLinear(out, roi, 1.0 - inside, inside)
     have = grain_level(out, face)
     return _add_grain(out, float(np.sqrt(max(0.0, want * want - have * have))), seed, 0.6)
 
@@ -163,4 +178,4 @@ def harmonise(roi: np.ndarray, theme: str, face: np.ndarray, ring: np.ndarray, f
         return painting(roi, face, ring, face_width, seed)
     if theme == "animation":
         return animation(roi, face, ring, face_width)
-    return photo_match(roi, face, ring, seed)
+    return photo_match(roi, face, ring, face_width, seed)
