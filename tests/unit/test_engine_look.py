@@ -227,7 +227,7 @@ def test_a_grainy_pictures_grain_is_matched_between_its_strokes() -> None:
 
 def test_a_crisp_face_is_softened_where_it_meets_a_clean_drawing_and_kept_inside() -> None:
     """A photo's skin texture inside a clean drawing: softened at the face's edge, where it meets
-    the picture (an edge would show there), and left as it was deeper than SOFTEN_DEPTH, where the
+    the picture (an edge would show there), and left as it was deeper than EDGE_DEPTH, where the
     eyes and mouth carry the likeness (softened everywhere it blurred them with the skin)."""
     roi, face, ring = _line_art(160, grain=0.0, seed=1)
     texture = np.random.default_rng(5).normal(0.0, 8.0, roi.shape[:2])[..., None]
@@ -235,6 +235,22 @@ def test_a_crisp_face_is_softened_where_it_meets_a_clean_drawing_and_kept_inside
     out = harmonise.harmonise(roi, "realistic", face=face, ring=ring, face_width=80.0, seed=3)
     depth = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3)
     edge = face & (depth <= 3)
-    deep = depth > harmonise.SOFTEN_DEPTH * 80.0 + 1
+    deep = depth > harmonise.EDGE_DEPTH * 80.0 + 1
     assert harmonise.grain_level(out, edge) < 0.5 * harmonise.grain_level(roi, edge)
     assert np.array_equal(out[deep], roi[deep])
+
+
+@pytest.mark.parametrize("theme", ["painting", "animation"])
+def test_the_detail_a_style_keeps_for_the_likeness_fades_out_at_the_edge(theme: str) -> None:
+    """Painting and animation keep some of the face's fine detail for the likeness, but not where
+    the face meets the picture, whose flat colour or brushwork would show it as an edge."""
+    _, face, ring = _line_art(160, grain=0.0, seed=1)
+    clean = np.full((160, 160, 3), (225, 180, 150), np.uint8)  # no edge of its own at the face's
+    textured = clean.copy()
+    texture = np.random.default_rng(5).normal(0.0, 8.0, clean.shape[:2])[..., None]
+    textured[face] = np.clip(clean[face] + texture[face], 0, 255).astype(np.uint8)
+    a, b = (harmonise.harmonise(x, theme, face=face, ring=ring, face_width=80.0, seed=3) for x in (clean, textured))
+    kept = np.abs(a.astype(np.float32) - b.astype(np.float32)).mean(axis=2)
+    depth = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3)
+    edge, deep = face & (depth <= 2), depth > harmonise.EDGE_DEPTH * 80.0 + 1
+    assert kept[edge].mean() < 0.75 * kept[deep].mean()  # 0.94 and 0.99 without the fade

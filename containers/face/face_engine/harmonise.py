@@ -4,13 +4,18 @@ Runs at the end of restore (see pipeline.py) and only inside the face
 alpha. "The picture around it" is measured on a ring just outside the face
 region, which the swap never touched.
 
-- realistic, travel: match the portrait's sharpness (soften a face that is
-  crisper than an old photo) and film grain (add grain the face lacks).
+- realistic, travel: match the portrait's sharpness where the face meets
+  it (soften a face that is crisper than an old photo or a clean drawing)
+  and film grain (add grain the face lacks).
 - painting: edge-preserving smoothing at a brush scale tied to the face
   size, a palette pulled towards the portrait's by quantising luminance
   softly, and canvas grain matched to the ring.
 - animation: flat shading (strong edge-preserving smoothing and posterised
   luminance) and thin dark outlines on the strongest edges (XDoG).
+
+Grain is read on the flat parts of the ring and the face, not on strokes
+or features. Each style's own fine detail (texture, the trace kept for the
+likeness) rises from nothing at the face's edge to full at EDGE_DEPTH.
 
 The heavy filters run at a reduced scale (the face ~160-200 px wide), which
 is also what makes brush strokes and cel shading the right size whatever
@@ -67,9 +72,16 @@ def _add_grain(img: np.ndarray, amount: float, seed: int, size: float) -> np.nda
     return np.clip(img.astype(np.float32) + (noise * amount)[..., None], 0, 255).astype(np.uint8)
 
 
-# photo_match softens the face fully at its edge, less and less inwards,
-# and not at all past this share of the face width from the edge.
-SOFTEN_DEPTH = 0.2
+# Where the face meets the picture it takes the picture's fine detail, and
+# its own (its texture, the detail each style keeps for the likeness) only
+# from this share of the face width inwards, rising linearly from the edge.
+EDGE_DEPTH = 0.2
+
+
+def inward(face: np.ndarray, face_width: float) -> np.ndarray:
+    """float32 per pixel: 0 at the edge of the `face` mask, rising to 1 at EDGE_DEPTH of the face width inside."""
+    depth = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3) / max(1.0, EDGE_DEPTH * face_width)
+    return np.clip(depth, 0.0, 1.0).astype(np.float32)
 
 
 def photo_match(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: float, seed: int) -> np.ndarray:
@@ -87,8 +99,7 @@ def photo_match(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width:
             break
         out = cv2.GaussianBlur(roi, (0, 0), s)
     if out is not roi:
-        depth = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3) / max(1.0, SOFTEN_DEPTH * face_width)
-        inside = np.clip(depth, 0.0, 1.0).astype(np.float32)
+        inside = inward(face, face_width)
         out = cv2.blendLinear(out, roi, 1.0 - inside, inside)
     have = grain_level(out, face)
     return _add_grain(out, float(np.sqrt(max(0.0, want * want - have * have))), seed, 0.6)
@@ -119,9 +130,11 @@ def painting(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: fl
     lab[..., 0] = 0.75 * lab[..., 0] + 0.25 * q
     strokes = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     out = _upscale(strokes, roi.shape)
-    # Keep a trace of the fine detail (identity) under the paint.
+    # Keep a trace of the fine detail (identity) under the paint, away from
+    # the edge, where the picture's own brushwork meets the face.
     detail = roi.astype(np.float32) - cv2.GaussianBlur(roi, (0, 0), 1.5).astype(np.float32)
-    out = np.clip(out.astype(np.float32) + 0.35 * detail, 0, 255).astype(np.uint8)
+    detail *= 0.35 * inward(face, face_width)[..., None]
+    out = np.clip(out.astype(np.float32) + detail, 0, 255).astype(np.uint8)
     want, have = grain_level(roi, ring, 1.5), grain_level(out, face, 1.5)
     return _add_grain(out, float(np.sqrt(max(0.0, want * want - have * have))), seed, 1.0)
 
@@ -164,9 +177,11 @@ def animation(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: f
     ink = _ink(roi, ring)
     out = _upscale(flat, roi.shape).astype(np.float32) * (1.0 - lines) + ink * lines
     # A little of the fine detail survives, as in hand-inked cels of a real
-    # person; without it the likeness goes with the texture.
+    # person (without it the likeness goes with the texture), away from the
+    # edge, where the picture's flat colour meets the face.
     detail = roi.astype(np.float32) - cv2.GaussianBlur(roi, (0, 0), 1.5).astype(np.float32)
-    return np.clip(out + 0.3 * detail, 0, 255).astype(np.uint8)
+    detail *= 0.3 * inward(face, face_width)[..., None]
+    return np.clip(out + detail, 0, 255).astype(np.uint8)
 
 
 def harmonise(roi: np.ndarray, theme: str, face: np.ndarray, ring: np.ndarray, face_width: float,
