@@ -254,3 +254,15 @@ def test_the_detail_a_style_keeps_for_the_likeness_fades_out_at_the_edge(theme: 
     depth = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3)
     edge, deep = face & (depth <= 2), depth > harmonise.EDGE_DEPTH * 80.0 + 1
     assert kept[edge].mean() < 0.75 * kept[deep].mean()  # 0.94 and 0.99 without the fade
+
+
+def test_protection_ends_softly_at_the_kept_core() -> None:
+    """Where the portrait is not skin-coloured right up to the face's centre (a painted forehead,
+    a deep shadow), the alpha still rises softly into the centre that is always replaced: no step
+    along the core's edge (clearing the protection after its blur left a step of 1 there)."""
+    alpha = np.ones((80, 80), np.float32)
+    core = np.zeros((80, 80), bool)
+    core[40:, :] = True  # the face's centre below row 40; above it nothing is skin-coloured
+    out = blend.protect_non_skin(alpha, np.zeros((80, 80), np.float32), core, soften=4.0)
+    assert out[10, 40] < 0.01 and out[70, 40] > 0.99
+    assert np.abs(np.diff(out[:, 40])).max() < 0.15

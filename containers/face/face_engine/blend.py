@@ -76,10 +76,14 @@ def protect_non_skin(alpha: np.ndarray, skin_prob: np.ndarray, keep_core: np.nda
     Hair falling over the forehead or cheek, a hat brim, the rim of glasses
     differ in colour from the portrait's own skin (colour.skin_probability).
     Inside `keep_core` (the eyes, brows, nose and mouth, which are not
-    skin-coloured either but must be replaced) nothing is protected.
+    skin-coloured either but must be replaced) nothing is protected. The
+    protection is softened across that edge too: cleared after the blur, it
+    cut a hard line into the alpha (straight across the forehead along the
+    core's brow line, where a portrait's painted or shadowed forehead is
+    not skin-coloured).
     """
-    protect = cv2.GaussianBlur(1.0 - skin_prob, (0, 0), max(0.5, soften))
-    protect[keep_core] = 0.0
+    unprotected = np.where(keep_core, 0.0, 1.0 - skin_prob).astype(np.float32)
+    protect = cv2.GaussianBlur(unprotected, (0, 0), max(0.5, soften))
     out = alpha * (1.0 - protect)
     out[alpha <= 0] = 0.0
     return out
