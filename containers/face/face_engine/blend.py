@@ -117,3 +117,10 @@ def outline_correction(base: np.ndarray, top: np.ndarray, edge_dist: np.ndarray,
     fade = np.clip(1.0 - dist / max(1.0, FADE * face_width), 0.0, 1.0)
     return np.clip(top.astype(np.float32) + low * fade[..., None] + 0.5, 0, 255).astype(np.uint8)
 
+
+
+def fine_detail_from(top: np.ndarray, edge_dist: np.ndarray, sigma: float, depth: float) -> np.ndarray:
+    """`top` with its detail finer than `sigma` px rising from none at the edge (edge_dist 0) to all at `depth` px."""
+    low = cv2.GaussianBlur(top, (0, 0), sigma).astype(np.float32)
+    w = np.clip(edge_dist / max(1.0, depth), 0.0, 1.0)[..., None]
+    return np.clip(low + w * (top.astype(np.float32) - low) + 0.5, 0, 255).astype(np.uint8)

@@ -14,7 +14,8 @@ swap_detected(visitor, vf, portrait, pf)    for faces already found:
             the visitor keeps of their own tone (colour.py)
     blend   feathered alpha inside the brows-to-chin polygon, minus what
             covers the portrait's face and the visitor's hair; the outline's
-            low frequencies brought to the portrait's (blend.py)
+            low frequencies brought to the portrait's, the finest texture
+            rising over the feather (blend.py)
 restore_image(image, theme, face_mesh)      finds the face again without the mesh hint
 restore_region(image, mesh, theme, shrink)  inside the swap polygon:
     restore light denoise + sharpen
@@ -324,8 +325,13 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     # fringe's or brim's shadow is corrected as at the outline, so the new
     # forehead does not end in a bright strip against the hair.
     shown = (alpha > SHOWN).astype(np.uint8) * 255
-    matched = blend.outline_correction(base, matched, cv2.distanceTransform(shown, cv2.DIST_L2, 3), p_skin,
-                                       pf.face_width)
+    shown_dist = cv2.distanceTransform(shown, cv2.DIST_L2, 3)
+    matched = blend.outline_correction(base, matched, shown_dist, p_skin, pf.face_width)
+    # Where the feather mixes the two pictures the new face's finest texture
+    # (pores, a photo's noise) would show as a speckled rim on a smooth or
+    # flat portrait; it rises over the feather's ramp instead.
+    matched = blend.fine_detail_from(matched, shown_dist, sigma=max(1.0, pf.face_width / 128.0),
+                                     depth=2.0 * FEATHER * pf.face_width)
     out = portrait_rgb.copy()
     out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
     tm.lap("blend")
