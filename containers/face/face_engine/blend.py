@@ -118,7 +118,6 @@ def outline_correction(base: np.ndarray, top: np.ndarray, edge_dist: np.ndarray,
     return np.clip(top.astype(np.float32) + low * fade[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
-
 def fine_detail_from(top: np.ndarray, edge_dist: np.ndarray, sigma: float, depth: float) -> np.ndarray:
     """`top` with its detail finer than `sigma` px rising from none at the edge (edge_dist 0) to all at `depth` px."""
     low = cv2.GaussianBlur(top, (0, 0), sigma).astype(np.float32)
