@@ -274,7 +274,7 @@ def test_the_new_faces_finest_texture_rises_over_the_feather() -> None:
     rng = np.random.default_rng(2)
     top = np.clip(150 + rng.normal(0.0, 12.0, (60, 200, 1)).repeat(3, 2), 0, 255).astype(np.uint8)
     edge_dist = np.tile(np.arange(200, dtype=np.float32), (60, 1))  # the edge on the left
-    out = blend.fine_detail_from(top, edge_dist, sigma=1.0, depth=40.0)
+    out = blend.with_detail_rising(cv2.GaussianBlur(top, (0, 0), 1.0), top, blend.rise_from_edge(edge_dist, 40.0))
     rim = out[:, :4].astype(np.float32)
     assert rim.std() < 0.4 * top[:, :4].std()
     assert np.array_equal(out[:, 60:], top[:, 60:])

@@ -118,8 +118,12 @@ def outline_correction(base: np.ndarray, top: np.ndarray, edge_dist: np.ndarray,
     return np.clip(top.astype(np.float32) + low * fade[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
-def fine_detail_from(top: np.ndarray, edge_dist: np.ndarray, sigma: float, depth: float) -> np.ndarray:
-    """`top` with its detail finer than `sigma` px rising from none at the edge (edge_dist 0) to all at `depth` px."""
-    low = cv2.GaussianBlur(top, (0, 0), sigma).astype(np.float32)
-    w = np.clip(edge_dist / max(1.0, depth), 0.0, 1.0)[..., None]
-    return np.clip(low + w * (top.astype(np.float32) - low) + 0.5, 0, 255).astype(np.uint8)
+def rise_from_edge(edge_dist: np.ndarray, depth: float) -> np.ndarray:
+    """float32 weight: 0 at an edge (edge_dist 0, from cv2.distanceTransform), rising linearly to 1 at `depth` px."""
+    return np.clip(edge_dist / max(1.0, depth), 0.0, 1.0).astype(np.float32)
+
+
+def with_detail_rising(low: np.ndarray, top: np.ndarray, rise: np.ndarray) -> np.ndarray:
+    """`low` (a smoother copy of `top`) plus `rise` (0..1 per pixel) of the detail `top` has above it, as uint8."""
+    low = low.astype(np.float32)
+    return np.clip(low + rise[..., None] * (top.astype(np.float32) - low) + 0.5, 0, 255).astype(np.uint8)

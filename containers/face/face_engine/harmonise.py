@@ -27,6 +27,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .blend import rise_from_edge, with_detail_rising
+
 THEMES = ("realistic", "painting", "travel", "animation")
 # Animation inks the edges above this percentile of the face's own edge strength.
 LINE_PERCENTILE = 90.0
@@ -80,8 +82,7 @@ EDGE_DEPTH = 0.2
 
 def inward(face: np.ndarray, face_width: float) -> np.ndarray:
     """float32 per pixel: 0 at the edge of the `face` mask, rising to 1 at EDGE_DEPTH of the face width inside."""
-    depth = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3) / max(1.0, EDGE_DEPTH * face_width)
-    return np.clip(depth, 0.0, 1.0).astype(np.float32)
+    return rise_from_edge(cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3), EDGE_DEPTH * face_width)
 
 
 def photo_match(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: float, seed: int) -> np.ndarray:
@@ -99,8 +100,7 @@ def photo_match(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width:
             break
         out = cv2.GaussianBlur(roi, (0, 0), s)
     if out is not roi:
-        inside = inward(face, face_width)
-        out = cv2.blendLinear(out, roi, 1.0 - inside, inside)
+        out = with_detail_rising(out, roi, inward(face, face_width))
     have = grain_level(out, face)
     return _add_grain(out, float(np.sqrt(max(0.0, want * want - have * have))), seed, 0.6)
 

@@ -330,8 +330,8 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     # Where the feather mixes the two pictures the new face's finest texture
     # (pores, a photo's noise) would show as a speckled rim on a smooth or
     # flat portrait; it rises over the feather's ramp instead.
-    matched = blend.fine_detail_from(matched, shown_dist, sigma=max(1.0, pf.face_width / 128.0),
-                                     depth=2.0 * FEATHER * pf.face_width)
+    smooth = cv2.GaussianBlur(matched, (0, 0), max(1.0, pf.face_width / 128.0))
+    matched = blend.with_detail_rising(smooth, matched, blend.rise_from_edge(shown_dist, 2.0 * FEATHER * pf.face_width))
     out = portrait_rgb.copy()
     out[y0:y1, x0:x1] = blend.composite(base, matched, alpha)
     tm.lap("blend")
