@@ -279,3 +279,35 @@ def test_the_new_faces_finest_texture_rises_over_the_feather() -> None:
     assert rim.std() < 0.4 * top[:, :4].std()
     assert np.array_equal(out[:, 60:], top[:, 60:])
     assert abs(rim.mean() - top[:, :4].astype(np.float32).mean()) < 1.0
+
+
+def test_the_outline_correction_meets_the_picture_and_leaves_the_cheeks_their_colour() -> None:
+    """Where the new face meets the picture it takes the picture's light; deeper than a fifth of the
+    face's width it keeps the colour the colour match gave it (carried as far as 0.3 of the width,
+    the portrait's falloff at its edge moved the cheeks by 3-4 levels)."""
+    fw = 200.0
+    shown = np.zeros((240, 240), np.uint8)
+    cv2.circle(shown, (120, 120), 100, 255, -1)
+    edge_dist = cv2.distanceTransform(shown, cv2.DIST_L2, 3)
+    base = np.full((240, 240, 3), (150, 110, 90), np.uint8)  # the portrait, darker at its face's edge
+    top = np.full((240, 240, 3), (170, 130, 110), np.uint8)
+    out = blend.outline_correction(base, top, edge_dist, np.ones((240, 240), np.float32), fw)
+    rim = (edge_dist > 0) & (edge_dist <= 3)
+    deep = edge_dist > 0.2 * fw + 1
+    assert np.abs(out[rim].astype(np.float32) - base[rim]).mean() < 3.0
+    assert np.array_equal(out[deep], top[deep])
+
+
+def test_animation_inks_lines_without_covering_the_face() -> None:
+    """The face's strongest edges are drawn in the picture's ink, but over the face, not instead of
+    it: the eyes and folds under the lines stay the visitor's (near-opaque lines redrew them in the
+    picture's ink, near black here, and cost the likeness: 16% of the fold's own level was left)."""
+    roi, face, ring = _line_art(160, grain=0.0, seed=1)
+    roi[ring] = (10, 10, 10)  # the picture's ink round the face
+    cv2.line(roi, (60, 80), (100, 80), (120, 90, 75), 3)  # a dark fold across the face
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    out = harmonise.harmonise(roi, "animation", face=face, ring=ring, face_width=80.0).astype(np.float32)
+    fold, skin = float(roi[80, 80] @ weights), float(roi[95, 80] @ weights)
+    darkest = float((out @ weights)[76:85, 62:98].min())
+    assert darkest < fold < 0.75 * skin  # inked over the fold
+    assert darkest > 0.3 * fold  # and the fold shows through
