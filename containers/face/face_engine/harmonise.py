@@ -11,7 +11,8 @@ region, which the swap never touched.
   size, a palette pulled towards the portrait's by quantising luminance
   softly, and canvas grain matched to the ring.
 - animation: flat shading (strong edge-preserving smoothing and posterised
-  luminance) and thin dark outlines on the strongest edges (XDoG).
+  luminance) and lines in the picture's ink on the strongest edges (XDoG),
+  laid over the features rather than drawn instead of them.
 
 Grain is read on the flat parts of the ring and the face, not on strokes
 or features. Each style's own fine detail (texture, the trace kept for the
