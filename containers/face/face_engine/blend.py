@@ -14,8 +14,9 @@ from .geometry import roi_of
 # The difference it measures is mostly the portrait's own falloff at the
 # edge of its face (15-20 levels there, either way); carried in as far as
 # 0.3 it still moved the cheeks by 3-4 levels, and with them the skin colour
-# the colour match had set (same-tone pairs, median CIEDE2000 to the
-# portrait's skin 2.00 at 0.3, 1.73 at 0.2; seam p90 1.021 and 1.018).
+# the colour match had set (realistic theme, same-tone pairs: median
+# CIEDE2000 to the portrait's skin 1.77 at 0.3, 1.65 at 0.2; seam p90 1.027
+# at both).
 RING = 0.08
 SPREAD = 0.12
 FADE = 0.2

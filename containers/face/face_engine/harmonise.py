@@ -39,7 +39,7 @@ LINE_PERCENTILE = 90.0
 # folds as the picture's ink: median dlib distance 0.507 at 0.85, 0.490 at
 # 0.65, 0.481 at 0.5, 0.475 without lines (306 animation results). At 0.6
 # the face still reads as inked.
-INK = 0.6
+INK_OPACITY = 0.6
 
 
 def _gray(img: np.ndarray) -> np.ndarray:
@@ -193,7 +193,7 @@ def animation(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: f
     edge = -dog[small_face] if small_face.any() else -dog.ravel()
     start = max(1.0, float(np.percentile(edge, LINE_PERCENTILE)))
     ink_weight = np.clip((-dog - start) / start, 0.0, 1.0).astype(np.float32)
-    lines = _upscale(ink_weight, roi.shape)[..., None] * INK
+    lines = _upscale(ink_weight, roi.shape)[..., None] * INK_OPACITY
     ink = _ink(roi, ring)
     out = _upscale(flat, roi.shape).astype(np.float32) * (1.0 - lines) + ink * lines
     # A little of the fine detail survives, as in hand-inked cels of a real
