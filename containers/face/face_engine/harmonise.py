@@ -102,6 +102,19 @@ def inward(face: np.ndarray, face_width: float) -> np.ndarray:
     return rise_from_edge(cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3), EDGE_DEPTH * face_width)
 
 
+def with_likeness_trace(styled: np.ndarray, roi: np.ndarray, face: np.ndarray, face_width: float,
+                        share: float) -> np.ndarray:
+    """`styled` (float32 or uint8) plus `share` of `roi`'s fine detail, rising from the face's edge (inward), as uint8.
+
+    Painting and animation smooth the face's texture away; a trace of it
+    keeps the likeness, but not where the face meets the picture, whose
+    flat colour or brushwork would show it as an edge.
+    """
+    detail = roi.astype(np.float32) - cv2.GaussianBlur(roi, (0, 0), 1.5).astype(np.float32)
+    detail *= share * inward(face, face_width)[..., None]
+    return np.clip(styled.astype(np.float32) + detail, 0, 255).astype(np.uint8)
+
+
 def photo_match(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: float, seed: int) -> np.ndarray:
     """Soften the face to the ring's sharpness where it meets the ring, then add the grain it lacks.
 
@@ -150,11 +163,7 @@ def painting(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: fl
     lab[..., 0] = 0.75 * lab[..., 0] + 0.25 * q
     strokes = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     out = _upscale(strokes, roi.shape)
-    # Keep a trace of the fine detail (identity) under the paint, away from
-    # the edge, where the picture's own brushwork meets the face.
-    detail = roi.astype(np.float32) - cv2.GaussianBlur(roi, (0, 0), 1.5).astype(np.float32)
-    detail *= 0.35 * inward(face, face_width)[..., None]
-    out = np.clip(out.astype(np.float32) + detail, 0, 255).astype(np.uint8)
+    out = with_likeness_trace(out, roi, face, face_width, 0.35)
     want, have = grain_level(roi, ring, 1.5), grain_level(out, face, 1.5)
     return _add_grain(out, float(np.sqrt(max(0.0, want * want - have * have))), seed, 1.0)
 
@@ -197,11 +206,8 @@ def animation(roi: np.ndarray, face: np.ndarray, ring: np.ndarray, face_width: f
     ink = _ink(roi, ring)
     out = _upscale(flat, roi.shape).astype(np.float32) * (1.0 - lines) + ink * lines
     # A little of the fine detail survives, as in hand-inked cels of a real
-    # person (without it the likeness goes with the texture), away from the
-    # edge, where the picture's flat colour meets the face.
-    detail = roi.astype(np.float32) - cv2.GaussianBlur(roi, (0, 0), 1.5).astype(np.float32)
-    detail *= 0.3 * inward(face, face_width)[..., None]
-    return np.clip(out + detail, 0, 255).astype(np.uint8)
+    # person: without it the likeness goes with the texture.
+    return with_likeness_trace(out, roi, face, face_width, 0.3)
 
 
 def harmonise(roi: np.ndarray, theme: str, face: np.ndarray, ring: np.ndarray, face_width: float,
