@@ -107,6 +107,24 @@ def test_a_saturated_skin_keeps_its_colour_after_the_gamut_clip() -> None:
     assert np.linalg.norm(mean(out) - mean(portrait)) < 2.0
 
 
+def test_a_visitors_shadow_keeps_its_share_of_the_light_on_a_darker_portrait() -> None:
+    """A light photo's eye socket on a darker, textured portrait: a shadow takes a share of the
+    light, so it keeps most of its lightness relative to the skin round it. Deepened by the same
+    number of L units (and by the portrait's stronger texture on top), it kept about half and read
+    near-black, or dark red with its chroma kept."""
+    rng = np.random.default_rng(4)
+    visitor = np.clip(np.array([200, 150, 120], np.float32) + rng.normal(0, 2, (96, 96, 3)), 0, 255)
+    visitor[40:56, 40:56] *= 0.55  # a shadow
+    visitor = visitor.astype(np.uint8)
+    portrait = np.clip(np.array([160, 112, 85], np.float32) + rng.normal(0, 6, (96, 96, 1)), 0, 255).astype(np.uint8)
+    skin = np.ones((96, 96), bool)
+    visitor_skin = skin.copy()
+    visitor_skin[40:56, 40:56] = False  # as the pipeline leaves out the eyes and brows
+    out = colour.match(visitor, portrait, visitor_skin, skin, sigma=20.0)
+    depth = lambda img: float(lab(img)[44:52, 44:52, 0].mean() / lab(img)[8:24, 8:24, 0].mean())  # noqa: E731
+    assert depth(out) > 0.7 * depth(visitor)
+
+
 @pytest.fixture(scope="module")
 def lipstick_swap() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     portrait = demo_image("portraits", "kowalievska.jpg")  # bright pink lipstick
