@@ -35,10 +35,10 @@ THEMES = ("realistic", "painting", "travel", "animation")
 LINE_PERCENTILE = 90.0
 # How much of the picture's ink a line takes at its darkest. Lines are found
 # on the face scaled to 160 px wide, so on a large face they are thick, and
-# near-opaque (0.85) they redrew the visitor's eyes and smile
-# folds as the picture's ink: median dlib distance 0.507 at 0.85, 0.490 at
-# 0.65, 0.481 at 0.5, 0.475 without lines (306 animation results). At 0.6
-# the face still reads as inked.
+# near-opaque (0.85) they redrew the visitor's eyes and smile folds as the
+# picture's ink: median dlib distance 0.507 at 0.85, 0.490 at 0.65, 0.481
+# at 0.5, 0.475 without lines (306 animation results). At 0.6 the face
+# still reads as inked.
 INK_OPACITY = 0.6
 
 
