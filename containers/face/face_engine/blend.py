@@ -76,7 +76,8 @@ def composite(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> np.ndarra
     return out
 
 
-def protect_non_skin(alpha: np.ndarray, skin_prob: np.ndarray, keep_core: np.ndarray, soften: float) -> np.ndarray:
+def protect_non_skin(alpha: np.ndarray, skin_prob: np.ndarray, keep_core: np.ndarray, soften: float,
+                     held: np.ndarray | None = None) -> np.ndarray:
     """Lower alpha where the portrait shows something other than skin.
 
     Hair falling over the forehead or cheek, a hat brim, the rim of glasses
@@ -87,9 +88,14 @@ def protect_non_skin(alpha: np.ndarray, skin_prob: np.ndarray, keep_core: np.nda
     cut a hard line into the alpha (straight across the forehead along the
     core's brow line, where a portrait's painted or shadowed forehead is
     not skin-coloured).
+    held (bool, optional): what stays in front whole, with no softening and
+    also inside `keep_core` (a drawing's fringe, drawing.regions).
     """
-    unprotected = np.where(keep_core, 0.0, 1.0 - skin_prob).astype(np.float32)
-    protect = cv2.GaussianBlur(unprotected, (0, 0), max(0.5, soften))
+    replaced = keep_core if held is None else keep_core & ~held
+    unprotected = np.where(replaced, 0.0, 1.0 - skin_prob)
+    protect = cv2.GaussianBlur(unprotected.astype(np.float32), (0, 0), max(0.5, soften))
+    if held is not None:
+        protect = np.maximum(protect, held * (1.0 - skin_prob))
     out = alpha * (1.0 - protect)
     out[alpha <= 0] = 0.0
     return out

@@ -1,9 +1,10 @@
-"""Fits and boxes shared by both backends: the similarity between point sets, a polygon's ROI."""
+"""Fits, boxes and masks shared by both backends: the similarity between point sets, a polygon's ROI, a grown mask."""
 
 from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 
@@ -36,3 +37,9 @@ def roi_of(poly: np.ndarray, shape: tuple[int, ...], margin: float = 2) -> tuple
     x1 = min(w, int(math.ceil(poly[:, 0].max() + margin)) + 1)
     y1 = min(h, int(math.ceil(poly[:, 1].max() + margin)) + 1)
     return x0, y0, x1, y1
+
+
+def grown(mask: np.ndarray, px: float) -> np.ndarray:
+    """bool: a 0/255 (or bool) mask grown by `px` pixels (at least one)."""
+    k = max(1, int(round(px)))
+    return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1,) * 2)) > 0

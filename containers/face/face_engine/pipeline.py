@@ -40,14 +40,14 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from . import blend, colour, warp
+from . import blend, colour, drawing, warp
 from . import harmonise as hz
 from . import landmarks as lm
 from . import mesh as fm
 from .checks import require_usable
 from .detect import detect_faces
 from .face import Face
-from .geometry import roi_of
+from .geometry import grown, roi_of
 from .restore import denoise_sharpen
 
 THEMES = hz.THEMES
@@ -177,16 +177,10 @@ def _height_above_eyes(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.n
     return (gx - centre[0]) * up[0] + (gy - centre[1]) * up[1]
 
 
-def _grown(mask: np.ndarray, px: float) -> np.ndarray:
-    """bool: a 0/255 (or bool) mask grown by `px` pixels (at least one)."""
-    k = max(1, int(round(px)))
-    return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1,) * 2)) > 0
-
-
 def _lips(mesh: np.ndarray, roi: tuple[int, int, int, int], grow: float) -> np.ndarray:
     """bool: the portrait's lips grown by `grow` px, whose colour (lipstick) must not survive the swap."""
     x0, y0, x1, y1 = roi
-    return _grown(fm.fill(mesh[lm.LIPS_OUTER, :2], (y1 - y0, x1 - x0), (x0, y0)), grow)
+    return grown(fm.fill(mesh[lm.LIPS_OUTER, :2], (y1 - y0, x1 - x0), (x0, y0)), grow)
 
 
 def core_mask(mesh: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
@@ -272,7 +266,8 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     # a turned face, where the mesh's edge already touches hair or background.
     vmesh = np.concatenate([spts, vf.mesh[:, 2:] * scale], axis=1)
     vpoly = fm.fill(fm.swap_polygon(vmesh), src.shape[:2])
-    hard = fm.fill(fm.swap_polygon(pf.mesh), base.shape[:2], (x0, y0))
+    portrait_face = fm.fill(fm.swap_polygon(pf.mesh), base.shape[:2], (x0, y0))
+    hard = portrait_face.copy()
     # Mirrored triangles come from inside the photo; anything still sampled
     # off its edge is left out (the maps reflect at the border).
     in_photo = (map_x >= 0) & (map_x <= src.shape[1] - 1) & (map_y >= 0) & (map_y <= src.shape[0] - 1)
@@ -291,7 +286,14 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     covering = np.where(upper, p_skin, colour.probability(p_dist, FAR_NEAR, FAR))
     keep = core | _lips(pf.mesh, roi, 0.04 * pf.face_width)
     soften = SOFTEN * pf.face_width
-    alpha = blend.protect_non_skin(alpha, covering, keep, soften=soften)
+    # A clean drawing keeps its hair in front whole and loses its own
+    # features whole, ghosts of them outside the mesh's included.
+    held = None
+    if drawing.is_clean(base, portrait_face > 0):
+        held, removed = drawing.regions(base, p_skin, hard, pf.mesh, (x0, y0), pf.face_width)
+        base = drawing.without(base, removed, p_skin, pf.face_width)
+        covering = np.where(removed, 1.0, covering).astype(np.float32)
+    alpha = blend.protect_non_skin(alpha, covering, keep, soften=soften, held=held)
     # The visitor's own hair (a low hairline, curls at the temples) and
     # whatever lay beside their face (background, an ear) are not brought
     # along either: above the eyes, and near the outline down to the mouth,
@@ -311,7 +313,7 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     drawn = np.zeros(base.shape[:2], np.uint8)
     for poly in fm.features_polygons(dst3, brow_grow=1.25):
         drawn |= fm.fill(poly, base.shape[:2], (x0, y0))
-    features = _grown(drawn, 2 * soften)
+    features = grown(drawn, 2 * soften)
     alpha = blend.protect_non_skin(alpha, visitor_covering.astype(np.float32), features, soften=soften)
     tm.lap("blend")
     # The result's skin colour is read on its cheeks and forehead, where the
