@@ -57,19 +57,11 @@ def _anchors(size: int, strides: tuple[int, ...], per_layer: int) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _letterbox(src: np.ndarray, shape: tuple[int, ...], size: int) -> tuple[np.ndarray, float, float, float]:
-    """`src` (an image of `shape`, or that image already shrunk) letterboxed into size x size.
-
-    The scale and offsets returned map the canvas back to the image of `shape`.
-    """
-    h, w = shape[:2]
+def _letterbox(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
+    h, w = rgb.shape[:2]
     s = size / max(h, w)
     nw, nh = max(1, round(w * s)), max(1, round(h * s))
-    if (nw, nh) == (src.shape[1], src.shape[0]):
-        resized = src
-    else:
-        shrink = nw < src.shape[1]
-        resized = cv2.resize(src, (nw, nh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     canvas = np.zeros((size, size, 3), np.uint8)
     ox, oy = (size - nw) // 2, (size - nh) // 2
     canvas[oy:oy + nh, ox:ox + nw] = resized
@@ -81,20 +73,16 @@ def _run_detector(rgb: np.ndarray) -> list[tuple[np.ndarray, float]]:
 
     Both models run: the short-range one is sharper on a face that fills the frame, the
     full-range one finds the smaller faces of a group, and the largest face can only win if
-    every face was found. The image is shrunk once, to the larger input's scale, and the
-    smaller input is taken from that: a second full-size resize cost 2 ms at 1024 px."""
-    h, w = rgb.shape[:2]
-    s = max(SHORT_RANGE[1], FULL_RANGE[1]) / max(h, w)
-    src = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else rgb
-    found = _run_one_detector(src, rgb.shape, *SHORT_RANGE) + _run_one_detector(src, rgb.shape, *FULL_RANGE)
+    every face was found."""
+    found = _run_one_detector(rgb, *SHORT_RANGE) + _run_one_detector(rgb, *FULL_RANGE)
     if len(found) < 2:
         return found
     return _weighted_nms(np.stack([p for p, _ in found]), np.array([sc for _, sc in found]))
 
 
-def _run_one_detector(src: np.ndarray, shape: tuple[int, ...], model: str, size: int, strides: tuple[int, ...],
-                      per_layer: int) -> list[tuple[np.ndarray, float]]:
-    canvas, s, ox, oy = _letterbox(src, shape, size)
+def _run_one_detector(rgb: np.ndarray, model: str, size: int, strides: tuple[int, ...], per_layer: int
+                      ) -> list[tuple[np.ndarray, float]]:
+    canvas, s, ox, oy = _letterbox(rgb, size)
     x = canvas.astype(np.float32)[None] / 127.5 - 1.0
     with pool(model).get() as it:
         it.set_tensor(it.get_input_details()[0]["index"], x)
