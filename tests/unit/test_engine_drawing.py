@@ -108,3 +108,12 @@ def test_a_drawn_eyes_tip_beyond_the_mesh_goes_with_the_eye(drawn_swap) -> None:
     ghost = lambda img: (lab(img)[..., 0] > 240) | (lab(img)[..., 2] < skin_b - 25)  # noqa: E731
     assert ghost(portrait)[tips].mean() > 0.8
     assert ghost(out)[tips].mean() < 0.05
+
+
+def test_nothing_changes_outside_the_face_region(drawn_swap) -> None:
+    """Removing a drawn feature whole reaches past the swap polygon, never past the region the
+    engine promises to stay inside."""
+    portrait, out, drawn = drawn_swap
+    region = fm.face_region_mask(drawn["face"].mesh, portrait.shape[:2])
+    assert np.array_equal(out[~region], portrait[~region])
+    assert not np.array_equal(out[region], portrait[region])

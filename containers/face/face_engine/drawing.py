@@ -60,7 +60,7 @@ def regions(rgb: np.ndarray, skin_prob: np.ndarray, inside: np.ndarray, mesh: np
     shape = rgb.shape[:2]
     rk = max(2, int(round(RIM * face_width)))
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rk + 1,) * 2)
-    polys = fm.features_polygons(mesh)
+    polys = fm.features_polygons(mesh)  # eyes, brows, lips, nostrils
     eyes_mouth = np.zeros(shape, np.uint8)
     for poly in polys[:2] + polys[4:]:
         eyes_mouth |= fm.fill(poly, shape, origin)
@@ -89,10 +89,13 @@ def regions(rgb: np.ndarray, skin_prob: np.ndarray, inside: np.ndarray, mesh: np
     pick = np.zeros(n, bool)
     pick[np.unique(labels[(solid > 0) & (features > 0)])] = True
     pick &= within >= FEATURE_INSIDE * np.maximum(total, 1)
-    pick[0] = False
+    # What runs off the face's box is hair (strands joined to a brow), not a feature.
+    pick[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
     removed = (cv2.dilate((pick[labels] & (solid > 0)).astype(np.uint8), ker, iterations=3) > 0) & (rest > 0)
-    # and the anti-aliased rim round it, which is neither skin nor feature
+    # and the anti-aliased rim round it, which is neither skin nor feature; never past the mesh's
+    # hull, inside which (grown) the engine promises to keep every change
     removed |= grown(removed, 2) & (skin_prob < 0.99) & ~held
+    removed &= fm.fill(fm.region_polygon(mesh), shape, origin) > 0
     return held, removed
 
 

@@ -13,9 +13,10 @@ swap_detected(visitor, vf, portrait, pf)    for faces already found:
             with the visitor's detail, the portrait's skin colour plus what
             the visitor keeps of their own tone (colour.py)
     blend   feathered alpha inside the brows-to-chin polygon, minus what
-            covers the portrait's face and the visitor's hair; the outline's
-            low frequencies brought to the portrait's, the finest texture
-            rising over the feather (blend.py)
+            covers the portrait's face and the visitor's hair (on a clean
+            drawing, its drawn hair kept whole and its drawn features removed
+            whole: drawing.py); the outline's low frequencies brought to the
+            portrait's, the finest texture rising over the feather (blend.py)
 restore_image(image, theme, face_mesh)      finds the face again without the mesh hint
 restore_region(image, mesh, theme, shrink)  inside the swap polygon:
     restore light denoise + sharpen
