@@ -54,7 +54,8 @@ def regions(rgb: np.ndarray, skin_prob: np.ndarray, inside: np.ndarray, mesh: np
     """(held, removed), bool over `rgb`: the drawing's hair in front of the face, and its features.
 
     skin_prob: the portrait's skin probability (colour.probability).
-    inside: the region the new face may replace (uint8 or bool).
+    inside: the portrait face's swap polygon (uint8 or bool). Both are told from the portrait
+    alone, so every visitor on the same drawing gets the same hair and loses the same features.
     mesh, origin: the portrait face's mesh and the ROI's top-left corner.
     """
     shape = rgb.shape[:2]

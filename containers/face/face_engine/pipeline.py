@@ -291,7 +291,7 @@ def swap_detected(visitor_rgb: np.ndarray, vf: Face, portrait_rgb: np.ndarray, p
     # features whole, ghosts of them outside the mesh's included.
     held = None
     if drawing.is_clean(base, portrait_face > 0):
-        held, removed = drawing.regions(base, p_skin, hard, pf.mesh, (x0, y0), pf.face_width)
+        held, removed = drawing.regions(base, p_skin, portrait_face, pf.mesh, (x0, y0), pf.face_width)
         base = drawing.without(base, removed, p_skin, pf.face_width)
         covering = np.where(removed, 1.0, covering).astype(np.float32)
     alpha = blend.protect_non_skin(alpha, covering, keep, soften=soften, held=held)
