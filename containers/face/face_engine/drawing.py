@@ -37,6 +37,10 @@ INK_L = 12.0
 RIM = 0.01
 # Ink this close to kept hair (a share of the face width) is that hair's outline.
 HAIR_OUTLINE = 0.015
+# The thin tips of strands, lost to that erosion, are grown back over what is
+# within this distance of the hair's colour (8-bit LAB units); the rim between
+# hair and skin is a mix of the two, and is not.
+HAIR_TONE = 25.0
 # A drawn feature goes only when this share of it lies inside the face.
 FEATURE_INSIDE = 0.8
 # The skin a removed feature is filled with is the drawing's own, averaged
@@ -68,7 +72,8 @@ def regions(rgb: np.ndarray, skin_prob: np.ndarray, inside: np.ndarray, mesh: np
     features = eyes_mouth.copy()
     for poly in polys[2:4]:
         features |= fm.fill(poly, shape, origin)
-    ink = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0] < INK_L * 2.55
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    ink = lab[..., 0] < INK_L * 2.55
     not_skin = skin_prob < 0.5
     outside = np.asarray(inside) == 0
 
@@ -78,6 +83,10 @@ def regions(rgb: np.ndarray, skin_prob: np.ndarray, inside: np.ndarray, mesh: np
     reach = np.unique(labels[(solid > 0) & outside])
     hair = np.isin(labels, reach[reach > 0]) & (solid > 0)
     held = (cv2.dilate(hair.astype(np.uint8), ker, iterations=2) > 0) & (coloured > 0)
+    if held.any():
+        hair_toned = (coloured > 0) & (np.linalg.norm(lab - np.median(lab[held], axis=0), axis=-1) < HAIR_TONE)
+        for _ in range(3 * rk):
+            held |= grown(held, 1) & hair_toned
     held |= grown(held, HAIR_OUTLINE * face_width) & ink & not_skin
 
     rest = (not_skin & ~held).astype(np.uint8)
