@@ -65,13 +65,11 @@ def regions(rgb: np.ndarray, skin_prob: np.ndarray, inside: np.ndarray, mesh: np
     shape = rgb.shape[:2]
     rk = max(2, int(round(RIM * face_width)))
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rk + 1,) * 2)
-    polys = fm.features_polygons(mesh)  # eyes, brows, lips, nostrils
+    eye_l, eye_r, brow_l, brow_r, *mouth_nose = fm.features_polygons(mesh)
     eyes_mouth = np.zeros(shape, np.uint8)
-    for poly in polys[:2] + polys[4:]:
+    for poly in (eye_l, eye_r, *mouth_nose):
         eyes_mouth |= fm.fill(poly, shape, origin)
-    features = eyes_mouth.copy()
-    for poly in polys[2:4]:
-        features |= fm.fill(poly, shape, origin)
+    features = eyes_mouth | fm.fill(brow_l, shape, origin) | fm.fill(brow_r, shape, origin)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     ink = lab[..., 0] < INK_L * 2.55
     not_skin = skin_prob < 0.5
@@ -102,8 +100,8 @@ def regions(rgb: np.ndarray, skin_prob: np.ndarray, inside: np.ndarray, mesh: np
     # What runs off the face's box is hair (strands joined to a brow), not a feature.
     pick[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
     removed = (cv2.dilate((pick[labels] & (solid > 0)).astype(np.uint8), ker, iterations=3) > 0) & (rest > 0)
-    # and the anti-aliased rim round it, which is neither skin nor feature; never past the mesh's
-    # hull, inside which (grown) the engine promises to keep every change
+    # The anti-aliased rim round a removed feature is neither skin nor feature, and goes with it.
+    # Nothing goes past the mesh's hull, inside which (grown) the engine keeps every change.
     removed |= grown(removed, 2) & (skin_prob < 0.99) & ~held
     removed &= fm.fill(fm.region_polygon(mesh), shape, origin) > 0
     return held, removed
